@@ -1,0 +1,88 @@
+import type { AssistantMessage, ChatMessage } from "./messages.js";
+import type { ToolChoice, ToolDefinition } from "./tools.js";
+import type { Usage } from "./usage.js";
+
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+
+/**
+ * Generation parameters, named as in OpenAI's request body so they pass
+ * through from a client untouched. Adapters map what their provider knows and
+ * drop what it does not.
+ */
+export interface GenerationParams {
+  temperature?: number;
+  top_p?: number;
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  stop?: string | string[];
+  seed?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  response_format?: { type: string; [key: string]: unknown };
+  tool_choice?: ToolChoice;
+  parallel_tool_calls?: boolean;
+  reasoning_effort?: string;
+  user?: string;
+  n?: number;
+  logit_bias?: Record<string, number>;
+  logprobs?: boolean;
+  top_logprobs?: number;
+  service_tier?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface LlmRequest {
+  /** The provider's model id (not the assistant name). */
+  model: string;
+  messages: ChatMessage[];
+  tools?: ToolDefinition[];
+  params?: GenerationParams;
+  /** Merged into the provider's request body last, for provider-specific fields. */
+  extraBody?: Record<string, unknown>;
+}
+
+export interface Completion {
+  /** The provider's response id, when it gave one. */
+  id?: string;
+  message: AssistantMessage;
+  finishReason: FinishReason;
+  usage: Usage;
+}
+
+/**
+ * What a streaming backend yields. The iterator rejects with an AiProxyError
+ * on any failure: there is one failure path, so no consumer can miss an error
+ * by ignoring an event type.
+ */
+export type BackendEvent =
+  | { type: "text-delta"; delta: string }
+  | { type: "reasoning-delta"; delta: string }
+  | {
+      type: "tool-call-delta";
+      /** Position of the call within this response; deltas of one call share it. */
+      index: number;
+      id?: string;
+      name?: string;
+      argumentsDelta?: string;
+    }
+  | {
+      type: "finish";
+      finishReason: FinishReason;
+      usage: Usage;
+      /** The whole message, with tool calls merged: consumers need not re-assemble deltas. */
+      message: AssistantMessage;
+      id?: string;
+    };
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface LlmBackend {
+  /** A short provider name for logs, e.g. "openai" or "anthropic". */
+  readonly provider: string;
+  generate(request: LlmRequest, options?: CallOptions): Promise<Completion>;
+  stream(request: LlmRequest, options?: CallOptions): AsyncIterable<BackendEvent>;
+  /** Releases pooled connections, if the backend holds any. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,143 @@
+import {
+  AbortedError,
+  AiProxyError,
+  TimeoutError,
+  UpstreamError,
+  abortError,
+  redactSecrets,
+} from "../errors.js";
+import { parseRetryAfter } from "./retry-after.js";
+import { deadline, sleep } from "./signals.js";
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. Default 2. */
+  maxRetries?: number;
+  /** First backoff; doubles per attempt, with jitter. Default 500 ms. */
+  baseDelayMs?: number;
+  /** The longest wait we accept, from backoff or Retry-After. Default 20 s. */
+  maxDelayMs?: number;
+}
+
+export interface UpstreamRequestOptions {
+  signal?: AbortSignal;
+  /** Time allowed until response headers arrive, per attempt. Default 30 s. */
+  connectTimeoutMs?: number;
+  /** Time allowed for the whole exchange, retries and body included. Default 10 min. */
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  /** Strings that must never appear in an error message (API keys). */
+  secrets?: string[];
+  fetch?: typeof fetch;
+  /** Called before each retry; for logs and tests. */
+  onRetry?: (info: { attempt: number; delayMs: number; error: AiProxyError }) => void;
+}
+
+export interface UpstreamResponse {
+  response: Response;
+  /** Aborts on the caller's signal or the overall timeout; pass it to body readers. */
+  signal: AbortSignal;
+  /** Stops the overall timer. Call once the body is consumed or abandoned. */
+  release(): void;
+}
+
+/** Statuses worth retrying: the request may succeed unchanged. */
+const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504]);
+
+/**
+ * One upstream HTTP exchange with connect and overall timeouts, retries
+ * before the first byte on 408/409/429/5xx and network errors (honouring
+ * Retry-After), and errors that name the upstream's status and message but
+ * never a credential. Once a 2xx response is returned nothing is retried:
+ * output may already have reached the client.
+ */
+export async function fetchUpstream(
+  url: string,
+  init: RequestInit,
+  options: UpstreamRequestOptions = {},
+): Promise<UpstreamResponse> {
+  const { maxRetries = 2, baseDelayMs = 500, maxDelayMs = 20_000 } = options.retry ?? {};
+  const doFetch = options.fetch ?? fetch;
+  const overall = deadline(options.timeoutMs ?? 600_000, options.signal, "Upstream request");
+  const secrets = options.secrets ?? [];
+  try {
+    for (let attempt = 0; ; attempt++) {
+      let error: AiProxyError;
+      const connect = deadline(options.connectTimeoutMs ?? 30_000, overall.signal, "Upstream connect");
+      try {
+        const response = await doFetch(url, { ...init, signal: connect.signal });
+        connect.clear();
+        if (response.ok) {
+          // The body is read under the overall deadline, not the connect one.
+          return { response, signal: overall.signal, release: () => overall.clear() };
+        }
+        error = await upstreamErrorFrom(response, secrets);
+      } catch (cause) {
+        connect.clear();
+        if (overall.signal.aborted) throw abortError(overall.signal);
+        error = AiProxyError.isInstance(connect.signal.reason)
+          ? connect.signal.reason
+          : new UpstreamError({
+              upstreamStatus: 0,
+              message: redactSecrets(`Upstream unreachable: ${describe(cause)}`, secrets),
+            });
+      }
+      const retryable = isRetryable(error);
+      if (!retryable || attempt >= maxRetries) throw error;
+      const requested = UpstreamError.isInstance(error) ? error.retryAfter : undefined;
+      // Waiting longer than we allow would only hold the client; hand the wait to it.
+      if (requested !== undefined && requested * 1000 > maxDelayMs) throw error;
+      const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt * (0.75 + Math.random() / 2));
+      const delayMs = requested !== undefined ? requested * 1000 : backoff;
+      options.onRetry?.({ attempt: attempt + 1, delayMs, error });
+      try {
+        await sleep(delayMs, overall.signal);
+      } catch {
+        throw abortError(overall.signal);
+      }
+    }
+  } catch (error) {
+    overall.clear();
+    throw error;
+  }
+}
+
+function isRetryable(error: AiProxyError): boolean {
+  if (TimeoutError.isInstance(error)) return true;
+  if (AbortedError.isInstance(error)) return false;
+  return UpstreamError.isInstance(error) && (error.upstreamStatus === 0 || RETRYABLE.has(error.upstreamStatus));
+}
+
+/** An UpstreamError from a non-2xx response, with the provider's message when it sent one. */
+export async function upstreamErrorFrom(response: Response, secrets: string[] = []): Promise<UpstreamError> {
+  const text = await response.text().catch(() => "");
+  let message = text.slice(0, 2000) || response.statusText || "no body";
+  let upstreamCode: string | null = null;
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const err = parsed.error;
+    if (typeof err === "string") message = err;
+    else if (err && typeof err === "object") {
+      const { message: m, code, type } = err as Record<string, unknown>;
+      if (typeof m === "string") message = m;
+      if (typeof code === "string") upstreamCode = code;
+      else if (typeof type === "string") upstreamCode = type;
+    } else if (typeof parsed.message === "string") message = parsed.message;
+  } catch {
+    // Not JSON: keep the raw text.
+  }
+  return new UpstreamError({
+    upstreamStatus: response.status,
+    upstreamCode,
+    retryAfter: parseRetryAfter(response.headers),
+    message: redactSecrets(`Upstream returned ${response.status}: ${message}`, secrets),
+  });
+}
+
+function describe(cause: unknown): string {
+  if (cause instanceof Error) {
+    const inner = (cause as { cause?: unknown }).cause;
+    const code = inner && typeof inner === "object" && "code" in inner ? ` (${String(inner.code)})` : "";
+    return `${cause.message}${code}`;
+  }
+  return String(cause);
+}
