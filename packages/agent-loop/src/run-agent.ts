@@ -1,0 +1,214 @@
+import {
+  type AssistantMessage,
+  abortError,
+  addUsage,
+  type ChatMessage,
+  emptyUsage,
+  type FinishReason,
+  InternalError,
+  type LlmRequest,
+  type Logger,
+  silentLogger,
+  type Usage,
+} from "@aiproxy/core";
+import { toRunError, untilAborted } from "./abort.js";
+import { RunChannel } from "./channel.js";
+import { mergeParams, stepParams, withSystemPrompt } from "./params.js";
+import { callBackend } from "./step.js";
+import { buildCatalog, definedOnly, type RoutedCall, routeCall, runToolRound } from "./tools.js";
+import type {
+  AgentEvent,
+  AgentResult,
+  AgentRun,
+  RunAgentOptions,
+  StepSummary,
+  ToolCallSummary,
+} from "./types.js";
+
+const DEFAULT_MAX_TOOL_ITERATIONS = 10;
+
+/**
+ * Starts the tool loop at once and returns its events and result. Aborting
+ * `options.signal`, or breaking out of the iteration, stops the backend call
+ * and every running tool, and the run ends with an AbortedError.
+ */
+export function runAgent(options: RunAgentOptions): AgentRun {
+  const controller = new AbortController();
+  const channel = new RunChannel(controller);
+  const parent = options.signal;
+  const onParentAbort = () => controller.abort(parent?.reason);
+  if (parent?.aborted) controller.abort(parent.reason);
+  else parent?.addEventListener("abort", onParentAbort, { once: true });
+  const logger = options.logger ?? silentLogger;
+
+  Promise.resolve()
+    .then(() => drive(options, controller.signal, (event) => channel.emit(event), logger))
+    .then(
+      (result) => channel.succeed(result),
+      (error: unknown) => {
+        const runError = toRunError(error, controller.signal);
+        if (InternalError.isInstance(runError)) {
+          logger.error({ error: describe(runError.cause ?? error) }, "agent run failed");
+        } else {
+          logger.debug({ code: runError.code, message: runError.message }, "agent run failed");
+        }
+        channel.fail(runError);
+      },
+    )
+    .finally(() => parent?.removeEventListener("abort", onParentAbort));
+  return channel;
+}
+
+async function drive(
+  options: RunAgentOptions,
+  signal: AbortSignal,
+  emit: (event: AgentEvent) => void,
+  logger: Logger,
+): Promise<AgentResult> {
+  const budget = toolBudget(options.maxToolIterations);
+  const streaming = options.streaming ?? true;
+  const params = mergeParams(options.defaultParams, options.params);
+  const transcript: ChatMessage[] = withSystemPrompt(options.messages, options.systemPrompt);
+  // Listed once: a tool list that changes mid-run would confuse the model.
+  const mcpTools =
+    budget > 0 && options.toolset
+      ? await untilAborted(options.toolset.list({ signal }), signal)
+      : [];
+  const catalog = buildCatalog(mcpTools, budget > 0 ? (options.clientTools ?? []) : [], logger);
+
+  let usage: Usage = emptyUsage();
+  const steps: StepSummary[] = [];
+  let rounds = 0;
+
+  for (let step = 1; ; step++) {
+    // A backend that checks its signal late would still be sent a request.
+    if (signal.aborted) throw abortError(signal);
+    const withTools = rounds < budget && catalog.definitions.length > 0;
+    const started = performance.now();
+    emit({ type: "step-start", step });
+    const request: LlmRequest = { model: options.model, messages: [...transcript] };
+    if (withTools) request.tools = catalog.definitions;
+    const requestParams = stepParams(params, { withTools, afterToolRound: rounds > 0 });
+    if (requestParams) request.params = requestParams;
+    if (options.extraBody) request.extraBody = options.extraBody;
+
+    const outcome = await callBackend(options.backend, request, { step, streaming, signal, emit });
+    usage = addUsage(usage, outcome.usage);
+    const calls = outcome.message.tool_calls ?? [];
+    const finish = (
+      message: AssistantMessage,
+      finishReason: FinishReason,
+      toolCalls: ToolCallSummary[],
+    ): AgentResult => {
+      steps.push({
+        step,
+        finishReason,
+        usage: outcome.usage,
+        toolCalls,
+        durationMs: since(started),
+      });
+      transcript.push(message);
+      return { message, finishReason, usage, steps, messages: transcript };
+    };
+
+    if (calls.length === 0 || !withTools) {
+      const message = { ...outcome.message };
+      if (calls.length > 0) {
+        // No tools were offered, so nothing can run them: the text is the answer.
+        logger.warn({ step, calls: calls.length }, "model called tools on a step without tools");
+        delete message.tool_calls;
+      }
+      const reason = outcome.finishReason === "tool_calls" ? "stop" : outcome.finishReason;
+      emit({ type: "step-finish", step, finishReason: reason, usage: outcome.usage });
+      return finish(message, reason, []);
+    }
+
+    emit({ type: "step-finish", step, finishReason: "tool_calls", usage: outcome.usage });
+    const routed = calls.map((call) => routeCall(call, catalog));
+    const clientCalls = routed.filter((r) => r.kind === "client");
+
+    if (clientCalls.length > 0) {
+      // Mixed steps: MCP calls are not run. The client can never see their
+      // results, so running them would cause effects the conversation does
+      // not record; when the client returns its results, the model sees only
+      // the calls it made to the client and can call MCP tools again.
+      if (clientCalls.length < routed.length) {
+        logger.info(
+          {
+            step,
+            dropped: routed.filter((r) => r.kind !== "client").map((r) => r.call.function.name),
+          },
+          "client tool calls end the run; the step's other calls were not run",
+        );
+      }
+      for (const { call } of clientCalls) {
+        emit({
+          type: "tool-call",
+          step,
+          callId: call.id,
+          name: call.function.name,
+          arguments: call.function.arguments,
+          client: true,
+        });
+      }
+      const message: AssistantMessage = {
+        ...outcome.message,
+        tool_calls: clientCalls.map((r) => r.call),
+      };
+      const summaries = clientCalls.map(({ call }) => ({
+        callId: call.id,
+        name: call.function.name,
+        client: true,
+      }));
+      return finish(message, "tool_calls", summaries);
+    }
+
+    for (const r of routed) emitToolCall(r, step, emit);
+    transcript.push(outcome.message);
+    const round = await runToolRound(routed, {
+      step,
+      toolset: options.toolset,
+      catalog,
+      signal,
+      emit,
+      logger,
+    });
+    transcript.push(...round.messages);
+    rounds++;
+    steps.push({
+      step,
+      finishReason: "tool_calls",
+      usage: outcome.usage,
+      toolCalls: round.summaries,
+      durationMs: since(started),
+    });
+    logger.debug({ step, rounds, budget, tools: round.summaries.length }, "tool round finished");
+  }
+}
+
+function emitToolCall(routed: RoutedCall, step: number, emit: (event: AgentEvent) => void): void {
+  const { call } = routed;
+  const info = routed.kind === "mcp" ? routed.info : undefined;
+  emit({
+    type: "tool-call",
+    step,
+    callId: call.id,
+    name: call.function.name,
+    ...definedOnly({ server: info?.server, tool: info?.tool }),
+    arguments: call.function.arguments,
+    client: false,
+  });
+}
+
+function toolBudget(value: number | undefined): number {
+  if (value === undefined || Number.isNaN(value)) return DEFAULT_MAX_TOOL_ITERATIONS;
+  return Math.max(0, Math.floor(value));
+}
+
+function since(start: number): number {
+  return Math.round(performance.now() - start);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
