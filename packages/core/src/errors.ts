@@ -79,7 +79,9 @@ function defineError<C extends string>(
       this.name = name;
     }
     static override isInstance(error: unknown): error is AiProxyError & { code: C } {
-      return AiProxyError.isInstance(error) && error.code === code;
+      // An UpstreamError's code is the provider's own and may collide with ours
+      // (OpenAI's "invalid_api_key"), which must not make it e.g. an AuthenticationError.
+      return AiProxyError.isInstance(error) && error.code === code && !("upstreamStatus" in error);
     }
   };
   Object.defineProperty(ErrorClass, "name", { value: name });
@@ -143,12 +145,7 @@ export class ServiceUnavailableError extends defineError(
   "server_error",
 ) {}
 /** 504: an upstream or tool did not answer in time. */
-export class TimeoutError extends defineError(
-  "TimeoutError",
-  "timeout",
-  504,
-  "timeout_error",
-) {}
+export class TimeoutError extends defineError("TimeoutError", "timeout", 504, "timeout_error") {}
 /** 499 (nginx's "client closed request"): the caller aborted. Never sent to anyone. */
 export class AbortedError extends defineError(
   "AbortedError",
@@ -252,7 +249,9 @@ export function abortError(signal: AbortSignal | undefined): AiProxyError {
 /** Replaces every occurrence of each secret (of 4+ chars) in `text` with `[redacted]`. */
 export function redactSecrets(text: string, secrets: Iterable<string | undefined>): string {
   let out = text;
-  for (const secret of secrets) {
+  // Longest first, so a secret that contains a shorter one is not left half visible.
+  const sorted = [...secrets].sort((a, b) => (b?.length ?? 0) - (a?.length ?? 0));
+  for (const secret of sorted) {
     if (secret && secret.length >= 4) out = out.split(secret).join("[redacted]");
   }
   return out;

@@ -1,10 +1,11 @@
 export { parseRetryAfter } from "./retry-after.js";
+export { type Deadline, deadline, sleep } from "./signals.js";
 export { readSse, type SseMessage, type SseOptions } from "./sse.js";
-export { deadline, sleep, type Deadline } from "./signals.js";
 export {
   fetchUpstream,
-  upstreamErrorFrom,
+  isRetryableStatus,
   type RetryPolicy,
   type UpstreamRequestOptions,
   type UpstreamResponse,
+  upstreamErrorFrom,
 } from "./upstream.js";

@@ -28,17 +28,18 @@ export interface Deadline {
  * timer is cleared as soon as the work is done, so nothing keeps the event
  * loop alive and the reason says what timed out.
  */
-export function deadline(ms: number | undefined, parent: AbortSignal | undefined, what: string): Deadline {
+export function deadline(
+  ms: number | undefined,
+  parent: AbortSignal | undefined,
+  what: string,
+): Deadline {
   const controller = new AbortController();
   const onParentAbort = () => controller.abort(parent?.reason);
   if (parent?.aborted) controller.abort(parent.reason);
   else parent?.addEventListener("abort", onParentAbort, { once: true });
   const timer =
     ms !== undefined && ms > 0 && Number.isFinite(ms)
-      ? setTimeout(
-          () => controller.abort(new TimeoutError(`${what} timed out after ${ms} ms`)),
-          ms,
-        )
+      ? setTimeout(() => controller.abort(new TimeoutError(`${what} timed out after ${ms} ms`)), ms)
       : undefined;
   return {
     signal: controller.signal,

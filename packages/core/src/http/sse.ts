@@ -1,4 +1,4 @@
-import { type EventSourceMessage, createParser } from "eventsource-parser";
+import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { TimeoutError } from "../errors.js";
 
 export type SseMessage = EventSourceMessage;

@@ -1,10 +1,10 @@
 import {
   AbortedError,
   AiProxyError,
-  TimeoutError,
-  UpstreamError,
   abortError,
   redactSecrets,
+  TimeoutError,
+  UpstreamError,
 } from "../errors.js";
 import { parseRetryAfter } from "./retry-after.js";
 import { deadline, sleep } from "./signals.js";
@@ -40,8 +40,13 @@ export interface UpstreamResponse {
   release(): void;
 }
 
-/** Statuses worth retrying: the request may succeed unchanged. */
-const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504]);
+/** Statuses worth retrying: the request may succeed unchanged (529 is Anthropic's "overloaded"). */
+const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504, 529]);
+
+/** Whether an upstream status (0: no response at all) may succeed if the same request is sent again. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 0 || RETRYABLE.has(status);
+}
 
 /**
  * One upstream HTTP exchange with connect and overall timeouts, retries
@@ -62,17 +67,25 @@ export async function fetchUpstream(
   try {
     for (let attempt = 0; ; attempt++) {
       let error: AiProxyError;
-      const connect = deadline(options.connectTimeoutMs ?? 30_000, overall.signal, "Upstream connect");
+      // fetch ties the body to the signal it was given, so that signal must keep
+      // following the overall one after the headers: only the connect timer stops there.
+      const connect = deadline(options.connectTimeoutMs ?? 30_000, undefined, "Upstream connect");
+      const attemptSignal = linkedSignal(overall.signal, connect.signal);
       try {
-        const response = await doFetch(url, { ...init, signal: connect.signal });
-        connect.clear();
+        const response = await doFetch(url, { ...init, signal: attemptSignal.signal });
         if (response.ok) {
+          connect.clear();
           // The body is read under the overall deadline, not the connect one.
           return { response, signal: overall.signal, release: () => overall.clear() };
         }
+        // A stalled error body counts against the connect timer, like missing headers.
         error = await upstreamErrorFrom(response, secrets);
+        connect.clear();
+        attemptSignal.unlink();
+        if (overall.signal.aborted) throw abortError(overall.signal);
       } catch (cause) {
         connect.clear();
+        attemptSignal.unlink();
         if (overall.signal.aborted) throw abortError(overall.signal);
         error = AiProxyError.isInstance(connect.signal.reason)
           ? connect.signal.reason
@@ -101,14 +114,34 @@ export async function fetchUpstream(
   }
 }
 
+/** A signal that aborts with the reason of whichever of `a` or `b` aborts first. */
+function linkedSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; unlink(): void } {
+  const controller = new AbortController();
+  const sources = [a, b];
+  const onAbort = (event: Event) => {
+    controller.abort((event.target as AbortSignal).reason);
+    unlink();
+  };
+  const unlink = () => {
+    for (const source of sources) source.removeEventListener("abort", onAbort);
+  };
+  const already = sources.find((source) => source.aborted);
+  if (already) controller.abort(already.reason);
+  else for (const source of sources) source.addEventListener("abort", onAbort, { once: true });
+  return { signal: controller.signal, unlink };
+}
+
 function isRetryable(error: AiProxyError): boolean {
   if (TimeoutError.isInstance(error)) return true;
   if (AbortedError.isInstance(error)) return false;
-  return UpstreamError.isInstance(error) && (error.upstreamStatus === 0 || RETRYABLE.has(error.upstreamStatus));
+  return UpstreamError.isInstance(error) && isRetryableStatus(error.upstreamStatus);
 }
 
 /** An UpstreamError from a non-2xx response, with the provider's message when it sent one. */
-export async function upstreamErrorFrom(response: Response, secrets: string[] = []): Promise<UpstreamError> {
+export async function upstreamErrorFrom(
+  response: Response,
+  secrets: string[] = [],
+): Promise<UpstreamError> {
   const text = await response.text().catch(() => "");
   let message = text.slice(0, 2000) || response.statusText || "no body";
   let upstreamCode: string | null = null;
@@ -136,7 +169,8 @@ export async function upstreamErrorFrom(response: Response, secrets: string[] = 
 function describe(cause: unknown): string {
   if (cause instanceof Error) {
     const inner = (cause as { cause?: unknown }).cause;
-    const code = inner && typeof inner === "object" && "code" in inner ? ` (${String(inner.code)})` : "";
+    const code =
+      inner && typeof inner === "object" && "code" in inner ? ` (${String(inner.code)})` : "";
     return `${cause.message}${code}`;
   }
   return String(cause);

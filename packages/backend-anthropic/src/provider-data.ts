@@ -1,0 +1,33 @@
+import type { AnthropicContentBlock } from "./wire.js";
+
+/**
+ * What this adapter keeps in `AssistantMessage.providerData`: the turn's
+ * content blocks as the API returned them, in order, so thinking blocks (and
+ * their signatures) can be sent back unchanged on the next turn.
+ */
+export interface AnthropicProviderData {
+  anthropic: { content: AnthropicContentBlock[] };
+}
+
+/** Blocks the canonical message can carry itself; any other makes the turn worth storing. */
+const CANONICAL_TYPES = new Set(["text", "tool_use"]);
+
+export function providerDataFor(
+  blocks: AnthropicContentBlock[],
+): AnthropicProviderData | undefined {
+  if (blocks.every((block) => CANONICAL_TYPES.has(block.type))) return undefined;
+  return { anthropic: { content: blocks } };
+}
+
+export function storedContent(
+  providerData: Record<string, unknown> | undefined,
+): AnthropicContentBlock[] | undefined {
+  const anthropic = providerData?.anthropic;
+  if (!anthropic || typeof anthropic !== "object") return undefined;
+  const content = (anthropic as { content?: unknown }).content;
+  if (!Array.isArray(content)) return undefined;
+  return content.filter(
+    (block): block is AnthropicContentBlock =>
+      typeof block === "object" && block !== null && typeof block.type === "string",
+  );
+}

@@ -1,0 +1,146 @@
+import * as z from "zod";
+import { apimanProbeFields, apimanSchema, apimanTrustedHeaderFields } from "./apiman.js";
+import { type AssistantParams, assistantFields, assistantSchema } from "./assistant.js";
+import { backendFields, backendSchema } from "./backend.js";
+import { collection, collectionMeta } from "./collection.js";
+import { isPlainObject } from "./env.js";
+import type { PathSegment } from "./errors.js";
+import {
+  mcpServerSchema,
+  mcpSseFields,
+  mcpStdioFields,
+  mcpStreamableHttpFields,
+} from "./mcp-server.js";
+import { referenceIssues } from "./references.js";
+import {
+  adminFields,
+  adminSchema,
+  proxyApiKeysSchema,
+  serverFields,
+  serverSchema,
+} from "./server.js";
+
+const SECTIONS = [
+  "server",
+  "admin",
+  "proxy_api_keys",
+  "apiman",
+  "backends",
+  "mcp_servers",
+  "assistants",
+];
+
+const configFields = z.object({
+  server: serverSchema,
+  admin: adminSchema,
+  proxy_api_keys: proxyApiKeysSchema,
+  apiman: apimanSchema.optional(),
+  backends: collection("backends", backendSchema, "backends"),
+  mcp_servers: collection("mcp_servers", mcpServerSchema, "MCP servers"),
+  assistants: collection("assistants", assistantSchema, "assistants"),
+});
+
+/**
+ * The whole config.yaml, after `${VAR}` expansion. Unknown keys are dropped
+ * (a config written for the original Python aiproxy loads unchanged), and
+ * every problem is reported, cross-references included.
+ */
+export const configSchema = z.preprocess(
+  (value) => {
+    if (value === null || value === undefined) return {};
+    if (!isPlainObject(value)) return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) {
+      if (SECTIONS.includes(key) && (child === null || child === "")) continue;
+      out[key] = child;
+    }
+    // `apiman: {enabled: false, ...}` switches Apiman off without deleting its settings.
+    if (
+      isPlainObject(out.apiman) &&
+      (out.apiman.enabled === false || out.apiman.enabled === "false")
+    )
+      delete out.apiman;
+    return out;
+  },
+  configFields.superRefine(
+    (config, ctx) => {
+      if (!isPlainObject(config)) return;
+      const names = (section: unknown) =>
+        isPlainObject(section)
+          ? (collectionMeta.get(section)?.names ?? new Set(Object.keys(section)))
+          : new Set<string>();
+      const assistants = isPlainObject(config.assistants)
+        ? collectionMeta.get(config.assistants)?.entries
+        : undefined;
+      if (!assistants) return;
+      for (const issue of referenceIssues(
+        assistants,
+        names(config.backends),
+        names(config.mcp_servers),
+      ))
+        ctx.addIssue({
+          code: "custom",
+          path: ["assistants", ...issue.path],
+          message: issue.message,
+        });
+    },
+    // Also when other parts failed: every problem goes in one error.
+    { when: () => true },
+  ),
+);
+
+export type AiproxyConfig = z.output<typeof configSchema>;
+export type ServerConfig = AiproxyConfig["server"];
+export type AdminConfig = AiproxyConfig["admin"];
+export type BackendConfig = z.output<typeof backendSchema>;
+export type McpServerConfig = z.output<typeof mcpServerSchema>;
+export type McpStdioServerConfig = Extract<McpServerConfig, { transport: "stdio" }>;
+export type McpRemoteServerConfig = Exclude<McpServerConfig, { transport: "stdio" }>;
+export type AssistantConfig = z.output<typeof assistantSchema>;
+export type { AssistantParams };
+export type ApimanConfig = z.output<typeof apimanSchema>;
+
+/** What the admin API accepts as bodies (before aliases and defaults). */
+export type BackendInput = z.input<typeof backendFields>;
+export type McpServerInput =
+  | z.input<typeof mcpStdioFields>
+  | z.input<typeof mcpSseFields>
+  | z.input<typeof mcpStreamableHttpFields>;
+export type AssistantInput = z.input<typeof assistantFields>;
+export type ApimanInput =
+  | z.input<typeof apimanProbeFields>
+  | z.input<typeof apimanTrustedHeaderFields>;
+export type ServerInput = z.input<typeof serverFields>;
+export type AdminInput = z.input<typeof adminFields>;
+
+/**
+ * Whether a key at `path` (in a raw config) is one the schemas read, so an
+ * unset `${VAR}` in a key we drop anyway is not a problem.
+ */
+export function isKnownPath(path: readonly PathSegment[]): boolean {
+  const [section, second, field] = path;
+  if (section === undefined) return true;
+  if (typeof section !== "string" || !SECTIONS.includes(section)) return false;
+  const keys = sectionKeys[section];
+  if (keys) return second === undefined || keys.has(String(second));
+  const fields = entryKeys[section];
+  if (fields) return field === undefined || fields.has(String(field));
+  return true;
+}
+
+const keysOf = (...objects: z.ZodObject[]) =>
+  new Set(objects.flatMap((object) => Object.keys(object.shape)));
+
+/** Keys read in the single-object sections; proxy_api_keys is a list, all of it read. */
+const sectionKeys: Record<string, Set<string>> = {
+  server: keysOf(serverFields),
+  admin: keysOf(adminFields),
+  apiman: keysOf(apimanProbeFields, apimanTrustedHeaderFields),
+};
+
+/** Keys read in each entry of a collection, aliases included. */
+const entryKeys: Record<string, Set<string>> = {
+  backends: new Set([...keysOf(backendFields), "type", "provider"]),
+  mcp_servers: new Set([...keysOf(mcpStdioFields, mcpSseFields, mcpStreamableHttpFields), "type"]),
+  assistants: keysOf(assistantFields),
+};

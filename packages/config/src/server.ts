@@ -1,0 +1,85 @@
+import * as z from "zod";
+import {
+  boolean,
+  nonNegativeSeconds,
+  numeric,
+  positiveInt,
+  seconds,
+  stringList,
+  withoutBlanks,
+} from "./fields.js";
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+const SIZE = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i;
+
+/** `10mb` -> 10485760. Units are binary (1kb = 1024 bytes); a bare number is bytes. */
+export function parseSize(value: string): number | undefined {
+  const match = SIZE.exec(value);
+  const unit = UNITS[(match?.[2] ?? "").toLowerCase()];
+  if (!match || unit === undefined) return undefined;
+  return Math.floor(Number(match[1]) * unit);
+}
+
+const byteSize = z
+  .union([z.number(), z.string()], {
+    error: () => 'expected a size: a number of bytes or text such as "10mb" or "512kb"',
+  })
+  .transform((value, ctx) => {
+    const bytes = typeof value === "number" ? value : parseSize(value);
+    if (bytes === undefined || !Number.isFinite(bytes) || bytes < 1) {
+      ctx.addIssue({
+        code: "custom",
+        input: value,
+        message: `invalid size ${JSON.stringify(value)}: expected a positive number of bytes or text such as "10mb" or "512kb"`,
+      });
+      return z.NEVER;
+    }
+    return Math.floor(bytes);
+  });
+
+export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+export const serverFields = z.object({
+  host: z.string().trim().min(1).default("127.0.0.1"),
+  port: numeric(z.number().int().min(0).max(65_535)).default(8000),
+  /** A list, or one comma-separated string (what an env var holds). */
+  cors_origins: stringList(true).default([]),
+  body_limit: byteSize.optional(),
+  /** The output's name for body_limit; accepted as input so output round-trips. */
+  body_limit_bytes: positiveInt.optional(),
+  request_timeout: seconds.default(600),
+  shutdown_grace: nonNegativeSeconds.default(30),
+});
+
+export const serverSchema = z.preprocess(
+  (value) => withoutBlanks(value),
+  serverFields.transform(({ body_limit, body_limit_bytes, ...rest }) => ({
+    ...rest,
+    body_limit_bytes: body_limit ?? body_limit_bytes ?? DEFAULT_BODY_LIMIT_BYTES,
+  })),
+);
+
+export const adminFields = z.object({
+  /** Absent (or empty) means no key: the gateway then serves admin on loopback only. */
+  api_key: z.string().optional(),
+  /** Absent means the gateway decides: true only when it listens on loopback. */
+  allow_stdio: boolean.optional(),
+  persist_path: z.string().optional(),
+});
+
+export const adminSchema = z.preprocess((value) => withoutBlanks(value), adminFields);
+
+/** One key, several comma-separated ones (what an env var holds), or a list; blanks dropped. */
+export const proxyApiKeysSchema = stringList(true);

@@ -1,0 +1,134 @@
+import type { GenerationParams } from "@aiproxy/core";
+import { describe, expectTypeOf, it } from "vitest";
+import type {
+  AdminConfig,
+  AiproxyConfig,
+  ApimanConfig,
+  AssistantConfig,
+  AssistantParams,
+  BackendConfig,
+  McpServerConfig,
+  ServerConfig,
+} from "../src/index.js";
+
+/*
+ * The normalized output types, written out once more on purpose: the
+ * gateway codes against exactly these shapes, so a schema change that alters
+ * them must fail here (tsc checks this file).
+ */
+
+type ExpectedServer = {
+  host: string;
+  port: number;
+  cors_origins: string[];
+  request_timeout: number;
+  shutdown_grace: number;
+  body_limit_bytes: number;
+};
+
+type ExpectedAdmin = { api_key?: string; allow_stdio?: boolean; persist_path?: string };
+
+type ExpectedApiman =
+  | {
+      mode: "gateway_probe";
+      gateway_url: string;
+      probe_api?: string;
+      probe_path?: string;
+      api_key_header: string;
+      cache_ttl: number;
+      cache_max_entries: number;
+      timeout: number;
+    }
+  | { mode: "trusted_header"; header: string; secret: string };
+
+type ExpectedBackend = {
+  name: string;
+  kind: "openai" | "anthropic" | "demo";
+  base_url?: string;
+  api_key?: string;
+  default_headers: Record<string, string>;
+  timeout: number;
+  connect_timeout: number;
+  max_retries: number;
+  anthropic_version?: string;
+  default_max_tokens?: number;
+};
+
+type ExpectedMcpServer =
+  | {
+      name: string;
+      transport: "stdio";
+      command: string;
+      args: string[];
+      env: Record<string, string>;
+      cwd?: string;
+      timeout: number;
+      enabled: boolean;
+    }
+  | {
+      name: string;
+      transport: "sse" | "streamable-http";
+      url: string;
+      headers: Record<string, string>;
+      timeout: number;
+      enabled: boolean;
+    };
+
+type ExpectedAssistant = {
+  name: string;
+  description?: string;
+  backend: string;
+  model: string;
+  system_prompt?: string;
+  mcp_servers: string[];
+  max_tool_iterations: number;
+  params: AssistantParams;
+  extra_body: Record<string, unknown>;
+  tool_allowlist?: string[];
+  tool_descriptions: Record<string, string>;
+  tool_arguments: Record<string, Record<string, unknown>>;
+  tool_result_max_chars?: number;
+  tool_activity: boolean;
+};
+
+/** Mutual assignability: what a reader of the type can rely on, whatever its spelling. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+describe("normalized output types", () => {
+  it("are the documented shapes", () => {
+    expectTypeOf<ServerConfig>().toEqualTypeOf<ExpectedServer>();
+    expectTypeOf<AdminConfig>().toEqualTypeOf<ExpectedAdmin>();
+    expectTypeOf<ApimanConfig>().toEqualTypeOf<ExpectedApiman>();
+    expectTypeOf<BackendConfig>().toEqualTypeOf<ExpectedBackend>();
+    expectTypeOf<AssistantConfig>().toEqualTypeOf<ExpectedAssistant>();
+    expectTypeOf<
+      Same<
+        AiproxyConfig,
+        {
+          server: ExpectedServer;
+          admin: ExpectedAdmin;
+          proxy_api_keys: string[];
+          apiman?: ExpectedApiman;
+          backends: Record<string, ExpectedBackend>;
+          mcp_servers: Record<string, ExpectedMcpServer>;
+          assistants: Record<string, ExpectedAssistant>;
+        }
+      >
+    >().toEqualTypeOf<true>();
+    expectTypeOf<Same<AiproxyConfig, { server: ExpectedServer }>>().toEqualTypeOf<false>();
+  });
+
+  it("MCP servers are a union on transport", () => {
+    expectTypeOf<Same<McpServerConfig, ExpectedMcpServer>>().toEqualTypeOf<true>();
+    expectTypeOf<Extract<McpServerConfig, { transport: "stdio" }>>().toEqualTypeOf<
+      Extract<ExpectedMcpServer, { transport: "stdio" }>
+    >();
+    expectTypeOf<McpServerConfig["transport"]>().toEqualTypeOf<
+      "stdio" | "sse" | "streamable-http"
+    >();
+  });
+
+  it("params fit core's GenerationParams", () => {
+    expectTypeOf<AssistantParams>().toMatchTypeOf<GenerationParams>();
+  });
+});

@@ -1,0 +1,175 @@
+import { once } from "node:events";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { AbortedError, TimeoutError } from "../errors.js";
+import { readSse } from "./sse.js";
+
+const encoder = new TextEncoder();
+
+/** A body that yields the given chunks, then either ends or stays open; records cancellation. */
+function body(chunks: (string | Uint8Array)[], { end = true } = {}) {
+  const state = { cancelled: false, cancelReason: undefined as unknown };
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks)
+        controller.enqueue(typeof chunk === "string" ? encoder.encode(chunk) : chunk);
+      if (end) controller.close();
+    },
+    cancel(reason) {
+      state.cancelled = true;
+      state.cancelReason = reason;
+    },
+  });
+  return { stream, state };
+}
+
+async function collect(stream: ReadableStream<Uint8Array>) {
+  const events = [];
+  for await (const event of readSse(stream)) events.push(event);
+  return events;
+}
+
+describe("readSse", () => {
+  it("parses events split across chunks at any byte", async () => {
+    const text = 'event: delta\ndata: {"a":1}\n\ndata: second\nid: 7\n\n';
+    for (let cut = 1; cut < text.length; cut++) {
+      const { stream } = body([text.slice(0, cut), text.slice(cut)]);
+      const events = await collect(stream);
+      expect(events).toEqual([
+        { event: "delta", data: '{"a":1}', id: undefined },
+        { event: undefined, data: "second", id: "7" },
+      ]);
+    }
+  });
+
+  it("joins multi-line data with newlines and ignores comments", async () => {
+    const { stream } = body([
+      ": keep-alive\n",
+      "data: line one\ndata: line two\n",
+      "data: three\n\n",
+    ]);
+    const events = await collect(stream);
+    expect(events.map((e) => e.data)).toEqual(["line one\nline two\nthree"]);
+  });
+
+  it("handles CRLF line endings and one byte per chunk", async () => {
+    const text = "data: a\r\n\r\ndata: b\r\n\r\n";
+    const { stream } = body([...text].map((c) => c));
+    expect((await collect(stream)).map((e) => e.data)).toEqual(["a", "b"]);
+  });
+
+  it("decodes a multi-byte character split between chunks", async () => {
+    const bytes = encoder.encode("data: héllo ☃\n\n");
+    const snowman = bytes.indexOf(0xe2);
+    const { stream } = body([bytes.slice(0, snowman + 1), bytes.slice(snowman + 1)]);
+    expect((await collect(stream))[0]?.data).toBe("héllo ☃");
+  });
+
+  it("yields nothing for an empty body and does not cancel a finished one", async () => {
+    const { stream, state } = body([]);
+    expect(await collect(stream)).toEqual([]);
+    expect(state.cancelled).toBe(false);
+  });
+
+  it("cancels the body when the consumer breaks out", async () => {
+    const { stream, state } = body(["data: 1\n\n", "data: 2\n\n"], { end: false });
+    for await (const event of readSse(stream)) {
+      expect(event.data).toBe("1");
+      break;
+    }
+    expect(state.cancelled).toBe(true);
+    // The lock is released, so the stream is no longer held by the reader.
+    expect(stream.locked).toBe(false);
+  });
+
+  it("fails with a TimeoutError when the stream stalls, and cancels the body", async () => {
+    const { stream, state } = body(["data: first\n\n"], { end: false });
+    const seen: string[] = [];
+    const started = Date.now();
+    const error = await (async () => {
+      for await (const event of readSse(stream, { idleTimeoutMs: 50 })) seen.push(event.data);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(["first"]);
+    expect(TimeoutError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain("50 ms");
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(state.cancelled).toBe(true);
+  });
+
+  it("the idle timer restarts with each chunk", async () => {
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        controller = c;
+      },
+    });
+    const feeder = (async () => {
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        controller.enqueue(encoder.encode(`data: ${i}\n\n`));
+      }
+      controller.close();
+    })();
+    const seen: string[] = [];
+    // 6 x 100 ms is well over the 400 ms idle limit in total, but no single gap is.
+    for await (const event of readSse(stream, { idleTimeoutMs: 400 })) seen.push(event.data);
+    await feeder;
+    expect(seen).toEqual(["0", "1", "2", "3", "4", "5"]);
+  });
+
+  it("rejects with the abort reason and cancels the body when the signal fires", async () => {
+    const { stream, state } = body(["data: first\n\n"], { end: false });
+    const controller = new AbortController();
+    const reason = new AbortedError("client went away");
+    const seen: string[] = [];
+    const error = await (async () => {
+      for await (const event of readSse(stream, { signal: controller.signal })) {
+        seen.push(event.data);
+        setTimeout(() => controller.abort(reason), 10);
+      }
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(["first"]);
+    expect(error).toBe(reason);
+    expect(state.cancelled).toBe(true);
+  });
+
+  it("rejects at once on an already-aborted signal", async () => {
+    const { stream, state } = body(["data: x\n\n"]);
+    const reason = new Error("gone");
+    const iterator = readSse(stream, { signal: AbortSignal.abort(reason) });
+    await expect(iterator.next()).rejects.toBe(reason);
+    expect(state.cancelled).toBe(true);
+  });
+});
+
+describe("readSse over a real socket", () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    if (server?.listening) await new Promise((r) => server?.close(r));
+    server = undefined;
+  });
+
+  it("breaking out closes the connection to the server", async () => {
+    let closed!: Promise<unknown[]>;
+    let res!: ServerResponse;
+    server = createServer((_req, response) => {
+      res = response;
+      closed = once(response, "close");
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.write("data: hello\n\n");
+      // Never ends: only the client can close this stream.
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/`);
+    for await (const event of readSse(response.body!)) {
+      expect(event.data).toBe("hello");
+      break;
+    }
+    await closed;
+    expect(res.writableFinished).toBe(false);
+  });
+});

@@ -1,0 +1,20 @@
+// --- scripted upstream LLM servers (OpenAI + Anthropic wire) ---
+
+export { demoResponder } from "./upstream/demo-responder.js";
+export {
+  lastUserText,
+  type OfferedTool,
+  offeredTools,
+  type ToolResultView,
+  trailingToolResults,
+} from "./upstream/request-view.js";
+export { startScriptedUpstream } from "./upstream/server.js";
+export type {
+  RecordedRequest,
+  Responder,
+  ScriptedToolCall,
+  ScriptedUpstream,
+  ScriptedUpstreamOptions,
+  Turn,
+} from "./upstream/types.js";
+// --- end scripted upstream ---
