@@ -1,0 +1,10 @@
+export { type AdminPolicy, type AdminPolicyOptions, adminPolicy } from "./admin.js";
+export { type AuthChain, createAuthChain } from "./chain.js";
+export { extractCredentials, redactUrl } from "./credentials.js";
+export { apimanGatewayProbe, type GatewayProbeOptions } from "./gateway-probe.js";
+export { isLoopbackHost } from "./loopback.js";
+export { unauthorizedResponse } from "./response.js";
+export { safeEqual } from "./safe-equal.js";
+export { staticKeys } from "./static-keys.js";
+export { apimanTrustedHeader, type TrustedHeaderOptions } from "./trusted-header.js";
+export type { AuthContext, AuthDecision, AuthProvider } from "./types.js";

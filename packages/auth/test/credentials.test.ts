@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { extractCredentials, redactUrl } from "../src/index.js";
+import { clientRequest } from "./helpers/apiman.js";
+
+describe("extractCredentials", () => {
+  it("reads Authorization: Bearer, X-API-Key and ?apikey=, in that order", () => {
+    const request = clientRequest(
+      { authorization: "Bearer one", "x-api-key": "two" },
+      "?apikey=three",
+    );
+    expect(extractCredentials(request)).toEqual(["one", "two", "three"]);
+  });
+
+  it.each([
+    ["Authorization: Bearer", clientRequest({ authorization: "Bearer sk-1" })],
+    ["a lower-case scheme and extra spaces", clientRequest({ authorization: "  bearer   sk-1  " })],
+    ["X-API-Key", clientRequest({ "X-API-Key": " sk-1 " })],
+    ["?apikey=", clientRequest({}, "?model=x&apikey=sk-1")],
+    ["a percent-encoded ?apikey=", clientRequest({}, "?apikey=sk%2D1")],
+  ])("finds a key in %s", (_, request) => {
+    expect(extractCredentials(request)).toEqual(["sk-1"]);
+  });
+
+  it("drops duplicates, keeping the first place", () => {
+    const request = clientRequest({ authorization: "Bearer k", "x-api-key": "k" }, "?apikey=k");
+    expect(extractCredentials(request)).toEqual(["k"]);
+    const two = clientRequest({ authorization: "Bearer a", "x-api-key": "b" }, "?apikey=a");
+    expect(extractCredentials(two)).toEqual(["a", "b"]);
+  });
+
+  it("ignores other schemes, blank values and other query names", () => {
+    const request = clientRequest(
+      { authorization: "Basic dXNlcjpwYXNz", "x-api-key": "   " },
+      "?apikey=&api_key=x&key=y",
+    );
+    expect(extractCredentials(request)).toEqual([]);
+    expect(extractCredentials(clientRequest({ authorization: "Bearer " }))).toEqual([]);
+  });
+
+  it("takes only the first ?apikey=, so one request cannot ask for a list of guesses", () => {
+    expect(extractCredentials(clientRequest({}, "?apikey=a&apikey=b&apikey=c"))).toEqual(["a"]);
+  });
+});
+
+describe("redactUrl", () => {
+  it("replaces the values of apikey, api_key and key", () => {
+    expect(redactUrl("https://proxy.example.com/v1/models?apikey=sk-secret&limit=5")).toBe(
+      "https://proxy.example.com/v1/models?apikey=[REDACTED]&limit=5",
+    );
+    expect(redactUrl("/v1/chat?a=1&api_key=s1&KEY=s2&ApiKey=s3")).toBe(
+      "/v1/chat?a=1&api_key=[REDACTED]&KEY=[REDACTED]&ApiKey=[REDACTED]",
+    );
+  });
+
+  it("finds percent-encoded names and keeps the fragment", () => {
+    expect(redactUrl("/v1?api%6Bey=sk-secret#top")).toBe("/v1?api%6Bey=[REDACTED]#top");
+  });
+
+  it("leaves URLs without keys byte for byte", () => {
+    for (const url of ["/v1/models", "/v1?x=1&y", "/v1?monkey=1", "/a#frag?apikey=x", "/v1?"])
+      expect(redactUrl(url)).toBe(url);
+  });
+
+  it("never lets a key extractCredentials read from the query through", () => {
+    const url = "http://127.0.0.1/v1/chat/completions?apikey=sk-abc%20def&apikey=sk-2";
+    const redacted = redactUrl(url);
+    expect(redacted).not.toContain("sk-");
+  });
+});
