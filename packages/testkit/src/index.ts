@@ -18,3 +18,9 @@ export type {
   Turn,
 } from "./upstream/types.js";
 // --- end scripted upstream ---
+
+// --- mcp test servers ---
+export { type McpTestServerName, mcpTestServerCommand } from "./mcp/servers/command.js";
+export { createDemoServer } from "./mcp/servers/demo.js";
+export { createFaultServer } from "./mcp/servers/faults.js";
+// --- end mcp test servers ---

@@ -1,0 +1,10 @@
+export { createMcpFabric, McpFabric } from "./fabric.js";
+export type {
+  McpFabricOptions,
+  McpServerSpec,
+  McpServerState,
+  McpServerStatus,
+  McpToolDescriptor,
+  RestartPolicy,
+  ToolsetOptions,
+} from "./types.js";

@@ -1,0 +1,82 @@
+import { existsSync } from "node:fs";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { mcpTestServerCommand } from "./servers/command.js";
+import { createDemoServer } from "./servers/demo.js";
+import { createFaultServer } from "./servers/faults.js";
+
+const open: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const item of open.splice(0)) await item.close();
+});
+
+async function connect(server: McpServer): Promise<Client> {
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: "test", version: "1" });
+  await server.connect(serverSide);
+  await client.connect(clientSide);
+  open.push(client, server);
+  return client;
+}
+
+function firstText(result: Awaited<ReturnType<Client["callTool"]>>): string {
+  const content = result.content as Array<{ type: string; text?: string }>;
+  return content[0]?.text ?? "";
+}
+
+describe("demo server", () => {
+  it("offers weather, add and time with deterministic answers", async () => {
+    const client = await connect(createDemoServer());
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(["get_weather", "add", "get_time"]);
+    const add = await client.callTool({ name: "add", arguments: { a: 2, b: 3 } });
+    expect(firstText(add)).toBe("5");
+    const paris1 = await client.callTool({ name: "get_weather", arguments: { city: "Paris" } });
+    const paris2 = await client.callTool({ name: "get_weather", arguments: { city: "Paris" } });
+    expect(paris1.structuredContent).toEqual(paris2.structuredContent);
+    expect(paris1.structuredContent).toMatchObject({ city: "Paris", note: "demo data" });
+    const time = await client.callTool({ name: "get_time", arguments: {} });
+    expect(Date.parse(firstText(time))).not.toBeNaN();
+    const badZone = await client.callTool({
+      name: "get_time",
+      arguments: { timezone: "Nowhere/X" },
+    });
+    expect(badZone.isError).toBe(true);
+  });
+});
+
+describe("fault server", () => {
+  it("sends tools/list_changed when a tool is added", async () => {
+    const client = await connect(createFaultServer());
+    let changed = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changed++;
+    });
+    await client.callTool({ name: "add_tool", arguments: {} });
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toContain("extra_1");
+    expect(changed).toBe(1);
+  });
+
+  it("returns huge output and tool errors on request", async () => {
+    const client = await connect(createFaultServer());
+    const huge = await client.callTool({ name: "huge", arguments: { bytes: 10_000 } });
+    expect(firstText(huge)).toHaveLength(10_000);
+    const fail = await client.callTool({ name: "fail", arguments: {} });
+    expect(fail.isError).toBe(true);
+  });
+});
+
+describe("mcpTestServerCommand", () => {
+  it("points the current node at a built script", () => {
+    for (const name of ["demo", "faults"] as const) {
+      const { command, args } = mcpTestServerCommand(name);
+      expect(command).toBe(process.execPath);
+      expect(args).toHaveLength(1);
+      expect(existsSync(args[0]!)).toBe(true);
+    }
+  });
+});
