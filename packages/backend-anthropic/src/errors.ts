@@ -1,4 +1,4 @@
-import { isRetryableStatus, redactSecrets, UpstreamError } from "@aiproxy/core";
+import { redactSecrets, UpstreamError } from "@aiproxy/core";
 
 /**
  * The HTTP status Anthropic documents for each error type
@@ -29,9 +29,4 @@ export function streamError(payload: unknown, secrets: string[]): UpstreamError 
     upstreamCode: code,
     message: redactSecrets(`Upstream stream failed (${code}): ${text}`, secrets),
   });
-}
-
-/** A failure that sending the same request again may get past, as core's fetchUpstream judges it. */
-export function isRetryableUpstream(error: unknown): error is UpstreamError {
-  return UpstreamError.isInstance(error) && isRetryableStatus(error.upstreamStatus);
 }

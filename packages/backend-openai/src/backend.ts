@@ -1,22 +1,24 @@
 import {
-  AiProxyError,
-  abortError,
   type BackendEvent,
   type CallOptions,
   type Completion,
   deadline,
-  fetchUpstream,
+  describeCause,
+  type ExchangeConfig,
   type LlmBackend,
   type LlmRequest,
+  parseJsonObject,
   type RetryPolicy,
+  readBody,
+  readFailure,
   readSse,
   redactSecrets,
-  sleep,
+  resolveExchange,
+  UpstreamAttempts,
   UpstreamError,
-  type UpstreamResponse,
 } from "@aiproxy/core";
 import { ChunkAccumulator } from "./accumulator.js";
-import { isRetryableUpstream, streamError } from "./errors.js";
+import { streamError } from "./errors.js";
 import { toOpenAIRequest } from "./request.js";
 import { fromOpenAICompletion } from "./response.js";
 import type { OpenAIChatCompletion, OpenAIChatCompletionChunk } from "./wire.js";
@@ -42,19 +44,8 @@ export interface OpenAIBackendOptions {
 }
 
 export const DEFAULT_BASE_URL = "https://api.openai.com/v1";
-const DEFAULT_TIMEOUT_MS = 600_000;
-const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 
-interface Config {
-  url: string;
-  headers: Record<string, string>;
-  secrets: string[];
-  timeoutMs: number;
-  connectTimeoutMs: number | undefined;
-  streamIdleTimeoutMs: number;
-  retry: Required<RetryPolicy>;
-  fetch: typeof fetch | undefined;
-}
+type Config = ExchangeConfig;
 
 /** An LlmBackend over any OpenAI-compatible `POST /chat/completions`. */
 export function createOpenAIBackend(options: OpenAIBackendOptions = {}): LlmBackend {
@@ -71,25 +62,7 @@ function resolveConfig(options: OpenAIBackendOptions): Config {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   Object.assign(headers, options.defaultHeaders);
-  // A credential may also come in through defaultHeaders (Azure's api-key, a proxy's token).
-  const secrets = [options.apiKey ?? ""];
-  for (const [name, value] of Object.entries(options.defaultHeaders ?? {})) {
-    if (/auth|key|token|secret/i.test(name)) secrets.push(value, value.replace(/^Bearer\s+/i, ""));
-  }
-  return {
-    url: `${baseUrl}/chat/completions`,
-    headers,
-    secrets: secrets.filter((secret) => secret.length >= 4),
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    connectTimeoutMs: options.connectTimeoutMs,
-    streamIdleTimeoutMs: options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
-    retry: {
-      maxRetries: options.maxRetries ?? options.retry?.maxRetries ?? 2,
-      baseDelayMs: options.retry?.baseDelayMs ?? 500,
-      maxDelayMs: options.retry?.maxDelayMs ?? 20_000,
-    },
-    fetch: options.fetch,
-  };
+  return resolveExchange(`${baseUrl}/chat/completions`, headers, options.apiKey, options);
 }
 
 async function generate(
@@ -99,20 +72,20 @@ async function generate(
 ): Promise<Completion> {
   const body = JSON.stringify(toOpenAIRequest(request));
   const overall = deadline(config.timeoutMs, signal, "Upstream request");
-  const attempts = new Attempts(config, overall.signal, Date.now() + config.timeoutMs);
+  const attempts = new UpstreamAttempts(config, overall.signal, Date.now() + config.timeoutMs);
   try {
     for (;;) {
       const upstream = await attempts.open(body, "application/json");
       try {
         const text = await readBody(upstream.response, upstream.signal);
         return completionFrom(
-          parseJson(text, upstream.response.status),
+          parseJsonObject(text, upstream.response.status),
           upstream.response.status,
           config.secrets,
         );
       } catch (error) {
         // Nothing reached the caller yet, so a broken body may be retried.
-        await attempts.backoff(failure(error, upstream.signal, config.secrets));
+        await attempts.backoff(readFailure(error, upstream.signal, config.secrets));
       } finally {
         upstream.release();
       }
@@ -129,7 +102,7 @@ async function* stream(
 ): AsyncGenerator<BackendEvent> {
   const body = JSON.stringify(toOpenAIRequest(request, { stream: true }));
   const overall = deadline(config.timeoutMs, signal, "Upstream request");
-  const attempts = new Attempts(config, overall.signal, Date.now() + config.timeoutMs);
+  const attempts = new UpstreamAttempts(config, overall.signal, Date.now() + config.timeoutMs);
   let yielded = false;
   try {
     for (;;) {
@@ -140,7 +113,7 @@ async function* stream(
           // A server that ignores `stream: true` answers with one whole completion.
           const text = await readBody(response, upstream.signal);
           const completion = completionFrom(
-            parseJson(text, response.status),
+            parseJsonObject(text, response.status),
             response.status,
             config.secrets,
           );
@@ -161,7 +134,7 @@ async function* stream(
             done = true;
             break;
           }
-          const chunk = parseJson(message.data, response.status) as OpenAIChatCompletionChunk;
+          const chunk = parseJsonObject(message.data, response.status) as OpenAIChatCompletionChunk;
           // vLLM and some proxies report errors as `event: error` or a top-level error object.
           if (message.event === "error" || chunk.object === "error") {
             throw streamError(chunk.error ?? chunk, config.secrets);
@@ -182,7 +155,7 @@ async function* stream(
         yield* accumulator.finish();
         return;
       } catch (error) {
-        const cause = failure(error, upstream.signal, config.secrets);
+        const cause = readFailure(error, upstream.signal, config.secrets);
         // Once output reached the caller a retry would repeat it.
         if (yielded) throw cause;
         await attempts.backoff(cause);
@@ -192,78 +165,6 @@ async function* stream(
     }
   } finally {
     overall.clear();
-  }
-}
-
-/**
- * Retries across one call. fetchUpstream retries statuses it knows before
- * returning; this adds what it cannot see: a stream or body that fails
- * before any output was delivered. All share one budget, and no wait may
- * run past the call's deadline: a longer Retry-After fails at once and is
- * handed to the client.
- */
-class Attempts {
-  private retries = 0;
-
-  constructor(
-    private readonly config: Config,
-    private readonly signal: AbortSignal,
-    private readonly deadlineAt: number,
-  ) {}
-
-  /** The longest wait allowed now: the policy's limit, or the time left if that is shorter. */
-  private maxDelayMs(): number {
-    return Math.max(0, Math.min(this.config.retry.maxDelayMs, this.deadlineAt - Date.now()));
-  }
-
-  async open(body: string, accept: string): Promise<UpstreamResponse> {
-    for (;;) {
-      try {
-        return await fetchUpstream(
-          this.config.url,
-          { method: "POST", headers: { accept, ...this.config.headers }, body },
-          {
-            signal: this.signal,
-            // The caller's deadline already bounds the whole call.
-            timeoutMs: Number.POSITIVE_INFINITY,
-            connectTimeoutMs: this.config.connectTimeoutMs,
-            retry: {
-              ...this.config.retry,
-              maxDelayMs: this.maxDelayMs(),
-              maxRetries: Math.max(0, this.config.retry.maxRetries - this.retries),
-            },
-            secrets: this.config.secrets,
-            fetch: this.config.fetch,
-            onRetry: () => {
-              this.retries++;
-            },
-          },
-        );
-      } catch (error) {
-        await this.backoff(error);
-      }
-    }
-  }
-
-  /** Waits before the next attempt, or rethrows `error` when it may not be retried. */
-  async backoff(error: unknown): Promise<void> {
-    const { maxRetries, baseDelayMs } = this.config.retry;
-    if (!isRetryableUpstream(error) || this.retries >= maxRetries || this.signal.aborted) {
-      throw error;
-    }
-    const maxDelayMs = this.maxDelayMs();
-    const requested = error.retryAfter;
-    if (requested !== undefined && requested * 1000 > maxDelayMs) throw error;
-    const delayMs =
-      requested !== undefined
-        ? requested * 1000
-        : Math.min(maxDelayMs, baseDelayMs * 2 ** this.retries * (0.75 + Math.random() / 2));
-    this.retries++;
-    try {
-      await sleep(delayMs, this.signal);
-    } catch {
-      throw abortError(this.signal);
-    }
   }
 }
 
@@ -280,7 +181,10 @@ function completionFrom(
     // A well-formed answer that says nothing usable will not improve on a retry.
     throw new UpstreamError({
       upstreamStatus: status,
-      message: redactSecrets(`Upstream sent an unusable completion: ${describe(error)}`, secrets),
+      message: redactSecrets(
+        `Upstream sent an unusable completion: ${describeCause(error)}`,
+        secrets,
+      ),
     });
   }
 }
@@ -305,65 +209,4 @@ function* eventsOf(completion: Completion): Generator<BackendEvent> {
 
 function isJson(response: Response): boolean {
   return /^application\/json\b/i.test(response.headers.get("content-type") ?? "");
-}
-
-/** Any failure while reading a response as an AiProxyError that names no secret. */
-function failure(error: unknown, signal: AbortSignal, secrets: string[]): AiProxyError {
-  if (AiProxyError.isInstance(error)) return error;
-  if (signal.aborted) return abortError(signal);
-  return new UpstreamError({
-    upstreamStatus: 0,
-    message: redactSecrets(`Upstream connection failed mid-response: ${describe(error)}`, secrets),
-  });
-}
-
-/** A JSON object from a 2xx body; anything else is not worth retrying. */
-function parseJson(text: string, status: number): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
-  if (value && typeof value === "object" && !Array.isArray(value)) {
-    return value as Record<string, unknown>;
-  }
-  throw new UpstreamError({ upstreamStatus: status, message: "Upstream sent malformed JSON" });
-}
-
-/** The whole body, given up (and the connection closed) as soon as `signal` aborts. */
-async function readBody(response: Response, signal: AbortSignal): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const onAbort = () => {
-    reader.cancel().catch(() => {});
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
-  const chunks: Uint8Array[] = [];
-  try {
-    for (;;) {
-      if (signal.aborted) throw abortError(signal);
-      const { done, value } = await reader.read();
-      if (signal.aborted) throw abortError(signal);
-      if (done) break;
-      chunks.push(value);
-    }
-  } catch (error) {
-    await reader.cancel().catch(() => {});
-    throw error;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    reader.releaseLock();
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function describe(cause: unknown): string {
-  if (cause instanceof Error) {
-    const inner = (cause as { cause?: unknown }).cause;
-    const code =
-      inner && typeof inner === "object" && "code" in inner ? ` (${String(inner.code)})` : "";
-    return `${cause.message}${code}`;
-  }
-  return String(cause);
 }

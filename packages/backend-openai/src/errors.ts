@@ -1,4 +1,4 @@
-import { isRetryableStatus, redactSecrets, UpstreamError } from "@aiproxy/core";
+import { redactSecrets, UpstreamError } from "@aiproxy/core";
 
 /**
  * The HTTP status of each OpenAI error `type` / `code`
@@ -54,9 +54,4 @@ export function streamError(payload: unknown, secrets: string[]): UpstreamError 
     upstreamCode,
     message: redactSecrets(`Upstream stream failed (${upstreamCode}): ${text}`, secrets),
   });
-}
-
-/** A failure that sending the same request again may get past, as core's fetchUpstream judges it. */
-export function isRetryableUpstream(error: unknown): error is UpstreamError {
-  return UpstreamError.isInstance(error) && isRetryableStatus(error.upstreamStatus);
 }

@@ -1,10 +1,10 @@
-import type {
-  AssistantMessage,
-  ChatMessage,
-  GenerationParams,
-  ImagePart,
-  LlmRequest,
-  ToolMessage,
+import {
+  type AssistantMessage,
+  type ChatMessage,
+  type ImagePart,
+  type LlmRequest,
+  SAMPLING_PARAM_KEYS,
+  type ToolMessage,
 } from "@aiproxy/core";
 import type { OpenAIChatRequest, OpenAIMessageParam } from "./wire.js";
 
@@ -18,24 +18,7 @@ export interface ToOpenAIRequestOptions {
  * a completion carries one message, so further choices would be paid for
  * and thrown away.
  */
-const PASS_THROUGH = [
-  "temperature",
-  "top_p",
-  "max_tokens",
-  "max_completion_tokens",
-  "stop",
-  "seed",
-  "presence_penalty",
-  "frequency_penalty",
-  "response_format",
-  "reasoning_effort",
-  "user",
-  "logit_bias",
-  "logprobs",
-  "top_logprobs",
-  "service_tier",
-  "metadata",
-] as const satisfies ReadonlyArray<keyof GenerationParams>;
+const PASS_THROUGH = SAMPLING_PARAM_KEYS;
 
 /** The Chat Completions body for a canonical request. Pure; `extraBody` is merged last. */
 export function toOpenAIRequest(

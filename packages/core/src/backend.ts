@@ -31,6 +31,29 @@ export interface GenerationParams {
   metadata?: Record<string, string>;
 }
 
+/**
+ * The parameters a backend forwards as they are: every GenerationParams key
+ * but the tool ones (which only make sense with tools) and `n`.
+ */
+export const SAMPLING_PARAM_KEYS = [
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "max_completion_tokens",
+  "stop",
+  "seed",
+  "presence_penalty",
+  "frequency_penalty",
+  "response_format",
+  "reasoning_effort",
+  "user",
+  "logit_bias",
+  "logprobs",
+  "top_logprobs",
+  "service_tier",
+  "metadata",
+] as const satisfies ReadonlyArray<keyof GenerationParams>;
+
 export interface LlmRequest {
   /** The provider's model id (not the assistant name). */
   model: string;

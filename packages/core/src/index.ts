@@ -7,6 +7,7 @@ export type {
   LlmBackend,
   LlmRequest,
 } from "./backend.js";
+export { SAMPLING_PARAM_KEYS } from "./backend.js";
 export {
   AbortedError,
   AiProxyError,

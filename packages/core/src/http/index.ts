@@ -1,7 +1,18 @@
+export {
+  type ExchangeConfig,
+  type ExchangeOptions,
+  isRetryableUpstream,
+  parseJsonObject,
+  readBody,
+  readFailure,
+  resolveExchange,
+  UpstreamAttempts,
+} from "./exchange.js";
 export { parseRetryAfter } from "./retry-after.js";
 export { type Deadline, deadline, sleep } from "./signals.js";
 export { readSse, type SseMessage, type SseOptions } from "./sse.js";
 export {
+  describeCause,
   fetchUpstream,
   isRetryableStatus,
   type RetryPolicy,

@@ -91,7 +91,7 @@ export async function fetchUpstream(
           ? connect.signal.reason
           : new UpstreamError({
               upstreamStatus: 0,
-              message: redactSecrets(`Upstream unreachable: ${describe(cause)}`, secrets),
+              message: redactSecrets(`Upstream unreachable: ${describeCause(cause)}`, secrets),
             });
       }
       const retryable = isRetryable(error);
@@ -166,7 +166,8 @@ export async function upstreamErrorFrom(
   });
 }
 
-function describe(cause: unknown): string {
+/** An error's message with its system code (ECONNREFUSED, ...), for error messages. */
+export function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const inner = (cause as { cause?: unknown }).cause;
     const code =
