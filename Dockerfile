@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# The aiproxy gateway. Build: docker build -t aiproxy .
+# Run:   docker run -p 8000:8000 -e PROXY_API_KEY=change-me aiproxy
+# On 0.0.0.0 the gateway refuses to serve /v1 without a key (or --allow-open),
+# and the admin API needs ADMIN_API_KEY.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+RUN npm install -g pnpm@12.21.0 --no-fund --no-audit
+ENV CI=true TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+COPY . .
+RUN pnpm install --frozen-lockfile \
+ && pnpm exec turbo run build --filter=@aiproxy/gateway... \
+ # Keep only what runs: production dependencies and the built dist/ folders.
+ && pnpm install --frozen-lockfile --prod \
+ && rm -rf .turbo packages/*/src packages/*/test apps/*/src apps/*/test bench
+
+FROM node:20-bookworm-slim
+# node and npx stay in the image: stdio MCP servers are usually started with npx.
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 CONFIG_PATH=/app/config.yaml
+WORKDIR /app
+COPY --from=build --chown=node:node /app /app
+COPY --chown=node:node config.example.yaml /app/config.yaml
+USER node
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "apps/gateway/dist/cli.js"]

@@ -1,0 +1,205 @@
+import type { AdminPolicy } from "@aiproxy/auth";
+import {
+  type AiproxyConfig,
+  assistantSchema,
+  backendSchema,
+  type ConfigIssue,
+  mcpServerSchema,
+  redact,
+  toConfigIssue,
+  validateReferences,
+} from "@aiproxy/config";
+import {
+  ConflictError,
+  type Logger,
+  NotFoundError,
+  PermissionDeniedError,
+  ValidationError,
+} from "@aiproxy/core";
+import { Hono } from "hono";
+import type * as z from "zod";
+import { readJsonBody } from "../http/body.js";
+import type { Registry } from "../registry/registry.js";
+import { type AdminState, emptyState, type Section, writeState } from "./state.js";
+
+export interface AdminOptions {
+  registry: Registry;
+  policy: AdminPolicy;
+  logger: Logger;
+  /** Where admin changes are persisted; none: they last until the process exits. */
+  persistPath?: string;
+  /** The overlay already on disk, when persisting. */
+  state?: AdminState;
+}
+
+interface Kind {
+  section: Section;
+  noun: string;
+  schema: z.ZodType;
+}
+
+/** URL segment -> config section. */
+const KINDS: Record<string, Kind> = {
+  assistants: { section: "assistants", noun: "assistant", schema: assistantSchema },
+  backends: { section: "backends", noun: "backend", schema: backendSchema },
+  mcp: { section: "mcp_servers", noun: "MCP server", schema: mcpServerSchema },
+};
+
+/** The admin API. Every route is behind the admin policy. */
+export function adminRoutes(options: AdminOptions): Hono {
+  const { registry, policy, logger, persistPath } = options;
+  const state = options.state ?? emptyState();
+  let writes: Promise<void> = Promise.resolve();
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    const refusal = policy.check(c.req.raw);
+    if (refusal) throw refusal;
+    await next();
+  });
+
+  app.get("/config", (c) => c.json(redact(registry.config)));
+
+  app.get("/mcp/:name/tools", async (c) => {
+    const name = c.req.param("name");
+    requireEntry(registry.config, KINDS.mcp as Kind, name);
+    const tools = await registry.fabric.listTools(name, { signal: c.req.raw.signal });
+    return c.json({ object: "list", data: tools });
+  });
+
+  app.get("/:kind", (c) => {
+    const kind = kindOf(c.req.param("kind"));
+    const entries = Object.keys(registry.config[kind.section]).map((name) =>
+      describe(registry, kind, name),
+    );
+    return c.json({ object: "list", data: entries });
+  });
+
+  app.get("/:kind/:name", (c) => {
+    const kind = kindOf(c.req.param("kind"));
+    const name = c.req.param("name");
+    requireEntry(registry.config, kind, name);
+    return c.json(describe(registry, kind, name));
+  });
+
+  app.put("/:kind/:name", async (c) => {
+    const kind = kindOf(c.req.param("kind"));
+    const name = c.req.param("name");
+    const entry = parseEntry(kind, name, await readJsonBody(c.req.raw));
+    if (kind.section === "mcp_servers" && entry.transport === "stdio" && !policy.allowStdio)
+      throw new PermissionDeniedError({
+        message:
+          "Adding a stdio MCP server spawns a process on the gateway host; set admin.allow_stdio: true to permit it",
+      });
+    let created = false;
+    await registry.update((current) => {
+      created = !(name in current[kind.section]);
+      const next = withEntry(current, kind.section, name, entry);
+      const problems = validateReferences(next);
+      if (problems.length > 0) throw validationError(problems);
+      return next;
+    });
+    await persist({ [kind.section]: { [name]: entry } });
+    logger.info({ admin: "put", [kind.noun]: name, created }, "admin change applied");
+    return c.json(describe(registry, kind, name), created ? 201 : 200);
+  });
+
+  app.delete("/:kind/:name", async (c) => {
+    const kind = kindOf(c.req.param("kind"));
+    const name = c.req.param("name");
+    await registry.update((current) => {
+      requireEntry(current, kind, name);
+      const users = usersOf(current, kind.section, name);
+      if (users.length > 0)
+        throw new ConflictError({
+          message: `The ${kind.noun} '${name}' is used by assistant${users.length > 1 ? "s" : ""} ${users.map((u) => `'${u}'`).join(", ")}; change or delete ${users.length > 1 ? "them" : "it"} first`,
+        });
+      return withEntry(current, kind.section, name, undefined);
+    });
+    await persist({ [kind.section]: { [name]: null } });
+    logger.info({ admin: "delete", [kind.noun]: name }, "admin change applied");
+    return c.json({ name, object: kind.noun, deleted: true });
+  });
+
+  /** Records a change in the overlay and writes it, when persistence is on. */
+  async function persist(change: Partial<Record<Section, Record<string, unknown>>>) {
+    if (!persistPath) return;
+    for (const [section, entries] of Object.entries(change))
+      Object.assign(state[section as Section], entries);
+    // One write at a time, each of the whole overlay: the file ends with every change.
+    const write = writes.then(() => writeState(persistPath, state));
+    writes = write.catch(() => {});
+    await write;
+  }
+
+  return app;
+}
+
+function kindOf(segment: string): Kind {
+  const kind = KINDS[segment];
+  if (!kind)
+    throw new NotFoundError({
+      message: `Unknown admin collection '${segment}'; use assistants, backends or mcp`,
+    });
+  return kind;
+}
+
+function requireEntry(config: AiproxyConfig, kind: Kind, name: string): void {
+  if (!(name in config[kind.section]))
+    throw new NotFoundError({ message: `No ${kind.noun} named '${name}'` });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: entries of three schemas, narrowed by section at use.
+function parseEntry(kind: Kind, name: string, body: unknown): any {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new ValidationError({
+      message: `The body must be a JSON object describing the ${kind.noun}`,
+    });
+  const given = (body as { name?: unknown }).name;
+  if (given !== undefined && given !== name)
+    throw new ValidationError({
+      message: `name: "${String(given)}" does not match the name in the URL, "${name}"`,
+      param: "name",
+    });
+  const raw = { ...body, name };
+  const result = kind.schema.safeParse(raw, { reportInput: true });
+  if (!result.success)
+    throw validationError(result.error.issues.map((issue) => toConfigIssue(issue, raw)));
+  return result.data;
+}
+
+function validationError(issues: ConfigIssue[]): ValidationError {
+  return new ValidationError({
+    message: issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("\n"),
+  });
+}
+
+function withEntry(
+  config: AiproxyConfig,
+  section: Section,
+  name: string,
+  entry: unknown,
+): AiproxyConfig {
+  const entries: Record<string, unknown> = { ...config[section] };
+  if (entry === undefined) delete entries[name];
+  else entries[name] = entry;
+  return { ...config, [section]: entries };
+}
+
+/** Assistants that name a backend or MCP server. */
+function usersOf(config: AiproxyConfig, section: Section, name: string): string[] {
+  const assistants = Object.values(config.assistants);
+  if (section === "backends")
+    return assistants.filter((a) => a.backend === name).map((a) => a.name);
+  if (section === "mcp_servers")
+    return assistants.filter((a) => a.mcp_servers.includes(name)).map((a) => a.name);
+  return [];
+}
+
+/** An entry as admin shows it: secrets redacted, and live status for MCP servers. */
+function describe(registry: Registry, kind: Kind, name: string): Record<string, unknown> {
+  const wrapped = { [kind.section]: { [name]: registry.config[kind.section][name] } };
+  const entry = redact(wrapped)[kind.section]?.[name] as Record<string, unknown>;
+  if (kind.section !== "mcp_servers") return entry;
+  return { ...entry, status: registry.fabric.status(name) ?? { name, state: "disabled" } };
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { AiproxyConfig } from "@aiproxy/config";
+import { ConfigError, parseConfig } from "@aiproxy/config";
+
+export const SECTIONS = ["backends", "mcp_servers", "assistants"] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/**
+ * What the admin API changed since config.yaml: per section, the entries it
+ * put (normalized) and the names it deleted (null). Kept as an overlay, not
+ * a full copy, so edits to config.yaml that admin never touched still apply.
+ */
+export type AdminState = { version: 1 } & Record<Section, Record<string, unknown>>;
+
+export function emptyState(): AdminState {
+  return { version: 1, backends: {}, mcp_servers: {}, assistants: {} };
+}
+
+export async function readState(path: string): Promise<AdminState> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
+    throw error;
+  }
+  const parsed = JSON.parse(text) as Partial<AdminState>;
+  const state = emptyState();
+  for (const section of SECTIONS) Object.assign(state[section], parsed[section]);
+  return state;
+}
+
+/** The config with the overlay applied, validated as a whole (env already expanded). */
+export function applyState(config: AiproxyConfig, state: AdminState, file: string): AiproxyConfig {
+  const merged: Record<string, unknown> = { ...config };
+  for (const section of SECTIONS) {
+    const entries: Record<string, unknown> = { ...config[section] };
+    for (const [name, entry] of Object.entries(state[section])) {
+      if (entry === null) delete entries[name];
+      else entries[name] = entry;
+    }
+    merged[section] = entries;
+  }
+  try {
+    return parseConfig(merged, { expandEnv: false });
+  } catch (error) {
+    if (ConfigError.isInstance(error))
+      throw new ConfigError(error.issues, {
+        file: `${file} (admin changes applied over the config file)`,
+      });
+    throw error;
+  }
+}
+
+/**
+ * Writes the state so that a crash at any point leaves either the old file or
+ * the new one: a temp file beside it, fsynced, renamed over, directory fsynced.
+ * Owner-only, since entries may hold API keys.
+ */
+export async function writeState(path: string, state: AdminState): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    const file = await open(temp, "wx", 0o600);
+    try {
+      await file.writeFile(`${JSON.stringify(state, null, 2)}\n`);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  const dir = await open(dirname(path), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}

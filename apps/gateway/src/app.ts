@@ -1,0 +1,149 @@
+import { randomUUID } from "node:crypto";
+import { type AdminPolicy, type AuthChain, redactUrl, unauthorizedResponse } from "@aiproxy/auth";
+import { type Logger, NotFoundError, PayloadTooLargeError } from "@aiproxy/core";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { adminRoutes } from "./admin/routes.js";
+import type { AdminState } from "./admin/state.js";
+import { chatCompletions } from "./chat/route.js";
+import { errorResponse, onError } from "./http/errors.js";
+import type { Registry } from "./registry/registry.js";
+
+export interface AppOptions {
+  registry: Registry;
+  auth: AuthChain;
+  adminPolicy: AdminPolicy;
+  logger: Logger;
+  bodyLimitBytes: number;
+  corsOrigins: readonly string[];
+  persistPath?: string;
+  adminState?: AdminState;
+  /** True once the gateway is shutting down: `/ready` turns 503. */
+  isDraining: () => boolean;
+}
+
+type Env = { Variables: { requestId: string; logged: boolean } };
+
+const VERSION = "0.1.0";
+
+/** The gateway's routes, framework-level middleware and error shapes. */
+export function createApp(options: AppOptions): Hono<Env> {
+  const { registry, auth, logger } = options;
+  const app = new Hono<Env>();
+
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    const requestId = c.req.header("x-request-id")?.slice(0, 128) || randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.header("x-request-id", requestId);
+    if (options.isDraining()) c.header("connection", "close");
+    // The chat route logs its own line once the run ends, with steps and usage.
+    if (!c.get("logged"))
+      logger.info(
+        {
+          requestId,
+          method: c.req.method,
+          path: redactUrl(c.req.url).replace(/^https?:\/\/[^/]+/, ""),
+          status: c.res.status,
+          latencyMs: Math.round(performance.now() - started),
+        },
+        "request",
+      );
+  });
+
+  if (options.corsOrigins.length > 0)
+    app.use(
+      "*",
+      cors({
+        origin: [...options.corsOrigins],
+        allowHeaders: ["authorization", "content-type", "x-api-key", "x-request-id"],
+        exposeHeaders: ["x-request-id", "retry-after"],
+        maxAge: 600,
+      }),
+    );
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: options.bodyLimitBytes,
+      onError: () => {
+        throw new PayloadTooLargeError({
+          message: `The request body is larger than the limit of ${options.bodyLimitBytes} bytes`,
+        });
+      },
+    }),
+  );
+
+  app.get("/", (c) =>
+    c.json({
+      name: "aiproxy",
+      version: VERSION,
+      endpoints: ["/v1/models", "/v1/chat/completions", "/health", "/ready", "/admin"],
+    }),
+  );
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.get("/ready", (c) =>
+    options.isDraining() ? c.json({ status: "draining" }, 503) : c.json({ status: "ready" }),
+  );
+
+  app.use("/v1/*", async (c, next) => {
+    const decision = await auth.authenticate(c.req.raw, { signal: c.req.raw.signal });
+    if (!decision.ok) return unauthorizedResponse();
+    await next();
+  });
+
+  app.get("/v1/models", (c) =>
+    c.json({
+      object: "list",
+      data: registry.assistantNames().map((name) => model(registry, name)),
+    }),
+  );
+  app.get("/v1/models/:name", (c) => {
+    const name = c.req.param("name");
+    if (!registry.config.assistants[name])
+      throw new NotFoundError({ message: `The model '${name}' does not exist`, param: "model" });
+    return c.json(model(registry, name));
+  });
+
+  const chat = chatCompletions({ registry, logger });
+  app.post("/v1/chat/completions", (c) => {
+    c.set("logged", true);
+    return chat(c).catch((error: unknown) => {
+      c.set("logged", false);
+      return errorResponse(error, logger);
+    });
+  });
+
+  app.route(
+    "/admin",
+    adminRoutes({
+      registry,
+      policy: options.adminPolicy,
+      logger,
+      persistPath: options.persistPath,
+      state: options.adminState,
+    }),
+  );
+
+  app.notFound((c) =>
+    errorResponse(
+      new NotFoundError({ message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }),
+      logger,
+    ),
+  );
+  app.onError(onError(logger));
+  return app;
+}
+
+function model(registry: Registry, name: string) {
+  const assistant = registry.config.assistants[name];
+  return {
+    id: name,
+    object: "model" as const,
+    created: 0,
+    owned_by: "aiproxy",
+    ...(assistant?.description && { description: assistant.description }),
+  };
+}

@@ -1,0 +1,100 @@
+import { type AdminPolicy, type AuthChain, adminPolicy, isLoopbackHost } from "@aiproxy/auth";
+import type { AiproxyConfig } from "@aiproxy/config";
+import { type Logger, silentLogger } from "@aiproxy/core";
+import type { Hono } from "hono";
+import { type AdminState, applyState, readState } from "./admin/state.js";
+import { createApp } from "./app.js";
+import { authChainFor } from "./auth.js";
+import { Registry } from "./registry/registry.js";
+
+export interface GatewayOptions {
+  /** The address the server will listen on; it decides the admin API's defaults. */
+  host?: string;
+  /** Wins over `admin.api_key`. */
+  adminApiKey?: string;
+  /** Wins over `server.cors_origins`. */
+  corsOrigins?: readonly string[];
+  logger?: Logger;
+  /** Serve `/v1` without credentials on a non-loopback address. */
+  allowOpen?: boolean;
+}
+
+export interface Gateway {
+  app: Hono;
+  registry: Registry;
+  /** `/ready` turns 503 and responses ask clients to close their connections. */
+  drain(): void;
+  readonly draining: boolean;
+  /** Disposes every backend, MCP server and cache. */
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway for a loaded config, not yet listening: everything a test or
+ * an embedding app needs to call `app.fetch`.
+ */
+export async function createGateway(
+  config: AiproxyConfig,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
+  const logger = options.logger ?? silentLogger;
+  const host = options.host ?? config.server.host;
+  const persistPath = config.admin.persist_path;
+  let adminState: AdminState | undefined;
+  let live = config;
+  if (persistPath) {
+    adminState = await readState(persistPath);
+    live = applyState(config, adminState, persistPath);
+  }
+
+  const auth: AuthChain = authChainFor(live, logger);
+  if (auth.open) {
+    if (!isLoopbackHost(host) && !options.allowOpen)
+      throw new Error(
+        `Refusing to serve /v1 without credentials on ${host}, which is not a loopback address: set proxy_api_keys (PROXY_API_KEY) or apiman, or pass --allow-open`,
+      );
+    logger.warn(
+      { host },
+      "no proxy_api_keys or apiman configured: /v1 is open to anyone who can reach it",
+    );
+  }
+  const policy: AdminPolicy = adminPolicy({
+    adminApiKey: options.adminApiKey ?? config.admin.api_key,
+    host,
+    allowStdio: config.admin.allow_stdio,
+  });
+  if (!policy.open && !(options.adminApiKey ?? config.admin.api_key))
+    logger.warn(
+      { host },
+      "admin API disabled: set ADMIN_API_KEY to use it on a non-loopback address",
+    );
+
+  const registry = await Registry.open(live, { logger });
+  let draining = false;
+  const app = createApp({
+    registry,
+    auth,
+    adminPolicy: policy,
+    logger,
+    bodyLimitBytes: config.server.body_limit_bytes,
+    corsOrigins: options.corsOrigins ?? config.server.cors_origins,
+    persistPath,
+    adminState,
+    isDraining: () => draining,
+  });
+  return {
+    app: app as unknown as Hono,
+    registry,
+    get draining() {
+      return draining;
+    },
+    drain() {
+      draining = true;
+    },
+    async close() {
+      draining = true;
+      auth.close();
+      await registry.close();
+    },
+  };
+}

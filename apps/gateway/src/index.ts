@@ -1,0 +1,3 @@
+export { type AppOptions, createApp } from "./app.js";
+export { createGateway, type Gateway, type GatewayOptions } from "./gateway.js";
+export { type RunningGateway, type ServeOptions, serveGateway } from "./server.js";

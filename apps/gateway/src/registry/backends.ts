@@ -1,0 +1,67 @@
+import { createAnthropicBackend } from "@aiproxy/backend-anthropic";
+import { createOpenAIBackend } from "@aiproxy/backend-openai";
+import type { BackendConfig } from "@aiproxy/config";
+import type { LlmBackend } from "@aiproxy/core";
+import { demoResponder, startScriptedUpstream } from "@aiproxy/testkit";
+
+export interface BackendHandle {
+  backend: LlmBackend;
+  /** Releases what the backend holds: pooled sockets, the demo's upstream server. */
+  close(): Promise<void>;
+}
+
+const seconds = (value: number) => value * 1000;
+
+const HOSTED = ["api.openai.com", "api.anthropic.com"];
+
+/**
+ * Why a backend cannot work as configured, if it cannot: a hosted API with
+ * no key. Such a backend is not opened, so an example config can list
+ * providers that light up once their key is set.
+ */
+export function missingCredential(config: BackendConfig): string | undefined {
+  if (config.kind === "demo" || config.api_key) return undefined;
+  const host = config.base_url ? new URL(config.base_url).hostname : "";
+  return HOSTED.includes(host) ? `backend '${config.name}' has no api_key for ${host}` : undefined;
+}
+
+/** A live backend for one `backends` entry. */
+export async function openBackend(config: BackendConfig): Promise<BackendHandle> {
+  const common = {
+    apiKey: config.api_key,
+    defaultHeaders: config.default_headers,
+    timeoutMs: seconds(config.timeout),
+    connectTimeoutMs: seconds(config.connect_timeout),
+    maxRetries: config.max_retries,
+  };
+  switch (config.kind) {
+    case "openai":
+      return closable(createOpenAIBackend({ ...common, baseUrl: config.base_url }));
+    case "anthropic":
+      return closable(
+        createAnthropicBackend({
+          ...common,
+          baseUrl: config.base_url,
+          anthropicVersion: config.anthropic_version,
+          defaultMaxTokens: config.default_max_tokens,
+        }),
+      );
+    case "demo": {
+      // The no-API-key demo: a scripted model on loopback, spoken to over the
+      // real OpenAI wire so the demo exercises the same path as production.
+      const upstream = await startScriptedUpstream({ fallback: demoResponder() });
+      const backend = createOpenAIBackend({ ...common, baseUrl: upstream.openaiBaseUrl });
+      return {
+        backend,
+        close: async () => {
+          await backend.close?.();
+          await upstream.close();
+        },
+      };
+    }
+  }
+}
+
+function closable(backend: LlmBackend): BackendHandle {
+  return { backend, close: async () => backend.close?.() };
+}

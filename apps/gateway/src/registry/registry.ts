@@ -1,0 +1,244 @@
+import type {
+  AiproxyConfig,
+  AssistantConfig,
+  BackendConfig,
+  McpServerConfig,
+} from "@aiproxy/config";
+import {
+  type LlmBackend,
+  type Logger,
+  NotFoundError,
+  ServiceUnavailableError,
+  type Toolset,
+} from "@aiproxy/core";
+import { McpFabric, type McpServerSpec } from "@aiproxy/mcp-fabric";
+import { type BackendHandle, missingCredential, openBackend } from "./backends.js";
+import { RefCounted } from "./ref-counted.js";
+
+/** What one request needs of an assistant, held until `release()`. */
+export interface AssistantLease {
+  assistant: AssistantConfig;
+  backend: LlmBackend;
+  toolset: Toolset | undefined;
+  release(): void;
+}
+
+export interface RegistryOptions {
+  logger: Logger;
+  fabric?: McpFabric;
+}
+
+type Sections = Pick<AiproxyConfig, "backends" | "mcp_servers" | "assistants">;
+
+/**
+ * The live assistants, backends and MCP servers. Changes are applied as a
+ * whole new config, one at a time: what is new is started first (so a change
+ * that cannot start leaves everything as it was), then swapped in at once,
+ * then what was replaced is disposed once requests in flight let go of it.
+ */
+export class Registry {
+  readonly fabric: McpFabric;
+  private current: AiproxyConfig;
+  private backends = new Map<string, RefCounted<BackendHandle>>();
+  /** Backends not opened, with the reason (see missingCredential). */
+  private unavailable = new Map<string, string>();
+  private toolsets = new Map<string, Toolset | undefined>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly logger: Logger;
+  private closed = false;
+
+  private constructor(config: AiproxyConfig, options: RegistryOptions) {
+    this.current = { ...config, backends: {}, mcp_servers: {}, assistants: {} };
+    this.logger = options.logger;
+    this.fabric = options.fabric ?? new McpFabric({ logger: options.logger });
+  }
+
+  static async open(config: AiproxyConfig, options: RegistryOptions): Promise<Registry> {
+    const registry = new Registry(config, options);
+    try {
+      await registry.apply(config);
+    } catch (error) {
+      await registry.close();
+      throw error;
+    }
+    return registry;
+  }
+
+  get config(): AiproxyConfig {
+    return this.current;
+  }
+
+  /** The assistants a client can call now. */
+  assistantNames(): string[] {
+    return Object.values(this.current.assistants)
+      .filter((assistant) => this.backends.has(assistant.backend))
+      .map((assistant) => assistant.name);
+  }
+
+  /** The assistant with its backend held; NotFoundError names where to look. */
+  acquire(name: string): AssistantLease {
+    const assistant = this.current.assistants[name];
+    const entry = assistant && this.backends.get(assistant.backend);
+    const reason = assistant && this.unavailable.get(assistant.backend);
+    if (reason)
+      throw new ServiceUnavailableError({
+        message: `The model '${name}' is unavailable: ${reason}`,
+        param: "model",
+      });
+    if (!assistant || !entry)
+      throw new NotFoundError({
+        message: `The model '${name}' does not exist; GET /v1/models lists the assistants`,
+        param: "model",
+      });
+    const { backend } = entry.acquire();
+    let released = false;
+    return {
+      assistant,
+      backend,
+      toolset: this.toolsets.get(name),
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.release();
+      },
+    };
+  }
+
+  /**
+   * Applies `change(current)` once every earlier change is done. The result is
+   * expected to be valid (the caller checked it); a backend that fails to
+   * start rejects the change and keeps the current state.
+   */
+  update(change: (current: AiproxyConfig) => AiproxyConfig): Promise<AiproxyConfig> {
+    const next = this.queue.then(() => {
+      const target = change(this.current);
+      return this.apply(target).then(() => target);
+    });
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async apply(next: Sections & AiproxyConfig): Promise<void> {
+    if (this.closed) throw new Error("registry is closed");
+    const previous = this.current;
+    const backendChanges = changed(previous.backends, next.backends);
+    const started = new Map<string, RefCounted<BackendHandle>>();
+    const unavailable = new Map<string, string>();
+    for (const [name, backend] of Object.entries(next.backends)) {
+      const reason = missingCredential(backend);
+      if (reason) unavailable.set(name, reason);
+    }
+    try {
+      for (const name of backendChanges.upserted) {
+        if (unavailable.has(name)) continue;
+        const handle = await openBackend(next.backends[name] as BackendConfig);
+        started.set(name, new RefCounted(handle, (h) => this.disposeBackend(name, h)));
+      }
+    } catch (error) {
+      for (const entry of started.values()) void entry.retire();
+      throw error;
+    }
+
+    const serverChanges = changed(previous.mcp_servers, next.mcp_servers);
+    const removedServers = [...serverChanges.removed];
+    for (const name of serverChanges.upserted) {
+      const server = next.mcp_servers[name] as McpServerConfig;
+      if (server.enabled) await this.fabric.set(toSpec(server));
+      else if (this.fabric.has(name)) removedServers.push(name);
+    }
+
+    const retired: RefCounted<BackendHandle>[] = [];
+    for (const [name, entry] of started) {
+      const old = this.backends.get(name);
+      if (old) retired.push(old);
+      this.backends.set(name, entry);
+    }
+    for (const name of [...backendChanges.removed, ...unavailable.keys()]) {
+      const old = this.backends.get(name);
+      if (old) retired.push(old);
+      this.backends.delete(name);
+    }
+    this.current = next;
+    this.unavailable = unavailable;
+    for (const [name, reason] of unavailable)
+      if (!previous.backends[name] || backendChanges.upserted.includes(name))
+        this.logger.warn({ backend: name }, `${reason}: its assistants are unavailable`);
+    this.toolsets = new Map(
+      Object.values(next.assistants).map((a) => [a.name, this.toolsetFor(a, next)]),
+    );
+
+    // Not awaited: what was replaced goes once its requests in flight are
+    // done, which may take as long as a stream; the change is live already.
+    void Promise.all([
+      ...retired.map((entry) => entry.retire()),
+      ...removedServers.map((name) => this.fabric.remove(name)),
+    ]).catch((error: unknown) =>
+      this.logger.warn({ err: String(error) }, "disposing a replaced entry failed"),
+    );
+  }
+
+  private toolsetFor(assistant: AssistantConfig, config: AiproxyConfig): Toolset | undefined {
+    const servers = assistant.mcp_servers.filter((name) => config.mcp_servers[name]?.enabled);
+    if (servers.length === 0) return undefined;
+    return this.fabric.toolset({
+      servers,
+      allowlist: assistant.tool_allowlist,
+      descriptions: assistant.tool_descriptions,
+      pinnedArguments: assistant.tool_arguments,
+      resultMaxChars: assistant.tool_result_max_chars,
+    });
+  }
+
+  private async disposeBackend(name: string, handle: BackendHandle): Promise<void> {
+    try {
+      await handle.close();
+    } catch (error) {
+      this.logger.warn({ backend: name, err: String(error) }, "backend close failed");
+    }
+  }
+
+  /** Disposes every backend and MCP server, waiting for nothing in flight. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const entries = [...this.backends.values()];
+    this.backends.clear();
+    await Promise.all([
+      ...entries.map((entry) => entry.value.close().catch(() => {})),
+      this.fabric.close(),
+    ]);
+  }
+}
+
+/** Names added or changed, and names removed, between two sections. */
+function changed<T>(
+  before: Record<string, T>,
+  after: Record<string, T>,
+): { upserted: string[]; removed: string[] } {
+  const upserted = Object.keys(after).filter(
+    (name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]),
+  );
+  const removed = Object.keys(before).filter((name) => !(name in after));
+  return { upserted, removed };
+}
+
+function toSpec(server: McpServerConfig): McpServerSpec {
+  const timeoutMs = server.timeout * 1000;
+  if (server.transport === "stdio")
+    return {
+      name: server.name,
+      transport: "stdio",
+      command: server.command,
+      args: server.args,
+      env: server.env,
+      cwd: server.cwd,
+      timeoutMs,
+    };
+  return {
+    name: server.name,
+    transport: server.transport,
+    url: server.url,
+    headers: server.headers,
+    timeoutMs,
+  };
+}
