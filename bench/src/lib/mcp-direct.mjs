@@ -1,0 +1,51 @@
+// The tool's own time: the same MCP server called directly with the MCP SDK
+// client, with as many calls in flight as the load has connections.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { summarize } from "./load.mjs";
+
+/**
+ * @param {{ command: string, args: string[] } | { url: string }} server
+ * @param {{ tool: string, args: Record<string, unknown>, parallel?: number,
+ *   concurrency: number, durationS: number, warmupS: number }} options
+ */
+export async function measureToolCalls(server, options) {
+  const client = new Client({ name: "aiproxy-bench", version: "0.0.0" });
+  const transport =
+    "url" in server
+      ? new StreamableHTTPClientTransport(new URL(server.url))
+      : new StdioClientTransport({ command: server.command, args: server.args, stderr: "ignore" });
+  await client.connect(transport);
+  try {
+    const parallel = options.parallel ?? 1;
+    const call = () =>
+      Promise.all(
+        Array.from({ length: parallel }, () =>
+          client.callTool({ name: options.tool, arguments: options.args }),
+        ),
+      );
+    /** @param {number} seconds @param {number[] | null} into */
+    const loop = async (seconds, into) => {
+      const until = performance.now() + seconds * 1000;
+      await Promise.all(
+        Array.from({ length: options.concurrency }, async () => {
+          while (performance.now() < until) {
+            const start = performance.now();
+            await call();
+            into?.push(performance.now() - start);
+          }
+        }),
+      );
+    };
+    await loop(options.warmupS, null);
+    /** @type {number[]} */
+    const latencies = [];
+    const started = performance.now();
+    await loop(options.durationS, latencies);
+    const elapsedS = (performance.now() - started) / 1000;
+    return { ...summarize(latencies), rps: latencies.length / elapsedS };
+  } finally {
+    await client.close();
+  }
+}
