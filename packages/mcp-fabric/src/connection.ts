@@ -192,8 +192,11 @@ export class McpConnection {
       );
     }
     if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+      const why = session.lastTransportError
+        ? `after a transport error (${session.lastTransportError})`
+        : "(it may have crashed)";
       return errorResult(
-        `MCP server "${server}" closed the connection during the call to "${tool}" (it may have crashed); it will be restarted on the next use.`,
+        `MCP server "${server}" closed the connection during the call to "${tool}" ${why}; it will be restarted on the next use.`,
       );
     }
     if (isTransportFailure(error)) {

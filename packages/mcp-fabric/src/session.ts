@@ -71,6 +71,7 @@ export class Session {
       if (!this.intentional) init.onLost(this, this.describeLoss("the connection closed"));
     };
     this.client.onerror = (error) => {
+      this.lastTransportError = error.message;
       init.logger.debug({ server: init.spec.name, err: error.message }, "mcp transport error");
     };
     if (this.transport instanceof StdioClientTransport) {
@@ -79,6 +80,9 @@ export class Session {
       });
     }
   }
+
+  /** What the transport last complained of, e.g. a message over the SDK's size limit. */
+  lastTransportError: string | undefined;
 
   get alive(): boolean {
     return !this.ended && !this.intentional;

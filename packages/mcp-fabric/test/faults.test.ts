@@ -143,6 +143,16 @@ describe("results", () => {
     }
   });
 
+  it("reports a message over the SDK's read limit as a transport error, then recovers", async () => {
+    const first = await fabric.callTool("faults", "pid", {}).then(json<number>);
+    // The SDK's stdio reader refuses messages over 10 MB and drops the connection.
+    const result = await fabric.callTool("faults", "huge", { bytes: 12 * 1024 * 1024 });
+    expect(result.isError).toBe(true);
+    expect(text(result)).toMatch(/transport error \(.*maximum size/);
+    const next = await fabric.callTool("faults", "pid", {}).then(json<number>);
+    expect(next).not.toBe(first);
+  });
+
   it("marks a tool's own error", async () => {
     const result = await fabric.callTool("faults", "fail", { message: "nope" });
     expect(result).toEqual({ content: "nope", isError: true });

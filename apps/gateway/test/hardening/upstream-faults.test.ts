@@ -126,3 +126,31 @@ describe("broken streams", () => {
     await expect(read()).rejects.toThrow();
   });
 });
+
+describe("client disconnects", () => {
+  it("twenty clients leaving mid-stream leave no upstream request open, and the next request succeeds", async () => {
+    const { url, client } = await serve({ max_retries: 0 });
+    const controllers = Array.from({ length: 20 }, () => new AbortController());
+    for (const _ of controllers)
+      upstream.enqueue({ text: "a b c d e f g h i j", chunkDelayMs: 200 });
+    const readers = await Promise.all(
+      controllers.map(async (controller) => {
+        const response = await fetch(`${url}/v1/chat/completions`, {
+          method: "POST",
+          body: JSON.stringify({ ...ask, stream: true }),
+          signal: controller.signal,
+        });
+        const reader = response.body?.getReader();
+        await reader?.read();
+        return reader;
+      }),
+    );
+    expect(upstream.activeRequests()).toBe(20);
+    for (const controller of controllers) controller.abort();
+    await Promise.all(readers.map((reader) => reader?.cancel().catch(() => {})));
+    await expect.poll(() => upstream.activeRequests(), { timeout: 1000 }).toBe(0);
+    upstream.enqueue({ text: "still here" });
+    const completion = await client.chat.completions.create(ask);
+    expect(completion.choices[0]?.message.content).toBe("still here");
+  });
+});

@@ -71,76 +71,102 @@ export async function toOpenAIResponse(
   });
 }
 
-const KEEP_ALIVE = Symbol("keep-alive");
-
+/**
+ * The SSE body. Chunks produced in the same turn of the event loop (one
+ * network read from the upstream often carries several) go out as one write,
+ * which saves a syscall per chunk. The producer is read only while the
+ * consumer has room, so a slow client slows the upstream instead of
+ * filling memory. While nothing is sent, a comment keeps proxies from
+ * closing the idle connection.
+ */
 function sseBody(
   producer: ChunkProducer,
   first: ChunkItem,
   keepAliveMs: number,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  let pending: Promise<IteratorResult<ChunkItem>> | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  const waitOrKeepAlive = (
-    promise: Promise<IteratorResult<ChunkItem>>,
-  ): Promise<IteratorResult<ChunkItem> | typeof KEEP_ALIVE> => {
-    if (!(keepAliveMs > 0)) return promise;
-    return new Promise((resolve, reject) => {
-      timer = setTimeout(() => resolve(KEEP_ALIVE), keepAliveMs);
-      promise.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
-  };
-
-  const encodeItem = (item: ChunkItem): Uint8Array =>
-    "chunk" in item
-      ? encoder.encode(`data: ${JSON.stringify(item.chunk)}\n\n`)
-      : encoder.encode(`data: ${JSON.stringify(toOpenAIError(item.error).body)}\n\n`);
+  let batch = "";
+  let flushQueued = false;
+  let lastSentAt = Date.now();
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  let wake: (() => void) | undefined;
+  let closed = false;
 
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(encodeItem(first));
-    },
-    async pull(controller) {
-      pending ??= producer.next();
-      let next: IteratorResult<ChunkItem> | typeof KEEP_ALIVE;
-      try {
-        next = await waitOrKeepAlive(pending);
-      } catch (error) {
-        next = {
-          done: false,
-          value: { error: new InternalError({ message: "Agent run failed", cause: error }) },
-        };
-      }
-      if (next === KEEP_ALIVE) {
-        // A comment line: every SSE parser, openai-node's included, skips it.
-        controller.enqueue(encoder.encode(": keep-alive\n\n"));
-        return;
-      }
-      pending = undefined;
-      if (next.done) {
-        // Only a finished run gets [DONE]; a client must not mistake a cut-off stream for a whole one.
-        if (producer.completed) controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+      const flush = () => {
+        flushQueued = false;
+        if (closed || batch === "") return;
+        controller.enqueue(encoder.encode(batch));
+        batch = "";
+        lastSentAt = Date.now();
+      };
+      const send = (text: string) => {
+        batch += text;
+        if (!flushQueued) {
+          flushQueued = true;
+          setImmediate(flush);
+        }
+      };
+      const end = () => {
+        flush();
+        closed = true;
+        clearInterval(keepAlive);
         controller.close();
-        return;
-      }
-      controller.enqueue(encodeItem(next.value));
-      if ("error" in next.value) controller.close();
+      };
+      if (keepAliveMs > 0)
+        keepAlive = setInterval(() => {
+          if (closed || batch !== "" || Date.now() - lastSentAt < keepAliveMs / 2) return;
+          // A comment line: every SSE parser, openai-node's included, skips it.
+          controller.enqueue(encoder.encode(": keep-alive\n\n"));
+          lastSentAt = Date.now();
+        }, keepAliveMs);
+
+      send(encodeItem(first));
+      void (async () => {
+        for (;;) {
+          if ((controller.desiredSize ?? 1) <= 0)
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+          if (closed) return;
+          let next: IteratorResult<ChunkItem>;
+          try {
+            next = await producer.next();
+          } catch (error) {
+            next = {
+              done: false,
+              value: { error: new InternalError({ message: "Agent run failed", cause: error }) },
+            };
+          }
+          if (closed) return;
+          if (next.done) {
+            // Only a finished run gets [DONE]; a client must not mistake a cut-off stream for a whole one.
+            if (producer.completed) send("data: [DONE]\n\n");
+            return end();
+          }
+          send(encodeItem(next.value));
+          if ("error" in next.value) return end();
+        }
+      })();
+    },
+    pull() {
+      wake?.();
+      wake = undefined;
     },
     async cancel() {
-      clearTimeout(timer);
+      closed = true;
+      clearInterval(keepAlive);
+      wake?.();
       await producer.return();
     },
   });
+}
+
+function encodeItem(item: ChunkItem): string {
+  return "chunk" in item
+    ? `data: ${JSON.stringify(item.chunk)}\n\n`
+    : `data: ${JSON.stringify(toOpenAIError(item.error).body)}\n\n`;
 }
 
 function json(status: number, body: unknown, extra?: HeadersInit, own?: Record<string, string>) {

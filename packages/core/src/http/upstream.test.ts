@@ -416,3 +416,21 @@ describe("upstreamErrorFrom", () => {
     expect(error.headers["retry-after"]).toBe("5");
   });
 });
+
+describe("redirects", () => {
+  it("does not follow one, does not retry it, and says what to change", async () => {
+    const target = await serve(ok);
+    const redirecting = await serve((_req, res) => {
+      res.writeHead(307, { location: target.url });
+      res.end();
+    });
+    const error = await rejection(fetchUpstream(redirecting.url, post, { retry: fast }));
+    expect(UpstreamError.isInstance(error)).toBe(true);
+    expect(error.status).toBe(502);
+    expect(error.message).toContain("redirect");
+    expect(error.message).toContain("base URL");
+    // The credential-carrying POST never reached the other address.
+    expect(target.hits).toHaveLength(0);
+    expect(redirecting.hits).toHaveLength(1);
+  });
+});

@@ -72,7 +72,15 @@ export async function fetchUpstream(
       const connect = deadline(options.connectTimeoutMs ?? 30_000, undefined, "Upstream connect");
       const attemptSignal = linkedSignal(overall.signal, connect.signal);
       try {
-        const response = await doFetch(url, { ...init, signal: attemptSignal.signal });
+        // Redirects are refused: an LLM API has no business redirecting a POST
+        // that carries a credential, and with redirects allowed fetch clones
+        // (tees) every request body in case it has to send it again.
+        const response = await doFetch(url, {
+          redirect: "error",
+          window: null,
+          ...init,
+          signal: attemptSignal.signal,
+        });
         if (response.ok) {
           connect.clear();
           // The body is read under the overall deadline, not the connect one.
@@ -87,6 +95,14 @@ export async function fetchUpstream(
         connect.clear();
         attemptSignal.unlink();
         if (overall.signal.aborted) throw abortError(overall.signal);
+        if (isRedirectRefusal(cause))
+          throw new UpstreamError({
+            upstreamStatus: 0,
+            message: redactSecrets(
+              `Upstream answered ${url} with a redirect, which is not followed: set the base URL to the address it redirects to`,
+              secrets,
+            ),
+          });
         error = AiProxyError.isInstance(connect.signal.reason)
           ? connect.signal.reason
           : new UpstreamError({
@@ -112,6 +128,12 @@ export async function fetchUpstream(
     overall.clear();
     throw error;
   }
+}
+
+/** fetch's error for a redirect under `redirect: "error"`. */
+function isRedirectRefusal(cause: unknown): boolean {
+  const inner = (cause as { cause?: unknown } | undefined)?.cause;
+  return inner instanceof Error && /redirect/i.test(inner.message);
 }
 
 /** A signal that aborts with the reason of whichever of `a` or `b` aborts first. */
