@@ -11,15 +11,24 @@ ENV CI=true TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 COPY . .
 RUN pnpm install --frozen-lockfile \
  && pnpm exec turbo run build --filter=@aiproxy/gateway... \
- # Keep only what runs: production dependencies and the built dist/ folders.
- && pnpm install --frozen-lockfile --prod \
- && rm -rf .turbo packages/*/src packages/*/test apps/*/src apps/*/test bench
+ && rm -rf node_modules packages/*/node_modules apps/*/node_modules .turbo \
+           packages/*/src packages/*/test apps/*/src apps/*/test bench
+
+# Production dependencies of the gateway only, installed fresh beside the built dist/ folders.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+RUN npm install -g pnpm@12.21.0 --no-fund --no-audit
+ENV CI=true
+COPY --from=build /app/package.json /app/pnpm-workspace.yaml /app/pnpm-lock.yaml /app/.npmrc ./
+COPY --from=build /app/packages ./packages
+COPY --from=build /app/apps ./apps
+RUN pnpm install --frozen-lockfile --prod --filter "@aiproxy/gateway..."
 
 FROM node:20-bookworm-slim
 # node and npx stay in the image: stdio MCP servers are usually started with npx.
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 CONFIG_PATH=/app/config.yaml
 WORKDIR /app
-COPY --from=build --chown=node:node /app /app
+COPY --from=deps --chown=node:node /app /app
 COPY --chown=node:node config.example.yaml /app/config.yaml
 USER node
 EXPOSE 8000
