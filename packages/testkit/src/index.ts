@@ -24,3 +24,14 @@ export { type McpTestServerName, mcpTestServerCommand } from "./mcp/servers/comm
 export { createDemoServer } from "./mcp/servers/demo.js";
 export { createFaultServer } from "./mcp/servers/faults.js";
 // --- end mcp test servers ---
+
+// --- raw replay server, for recorded responses ---
+export {
+  type ReplayHandler,
+  type ReplayRequest,
+  type ReplayServer,
+  type ReplayServerOptions,
+  replayJson,
+  replaySse,
+  startReplayServer,
+} from "./replay/server.js";
