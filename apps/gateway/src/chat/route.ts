@@ -1,11 +1,10 @@
-import type { AgentResult } from "@aiproxy/agent-loop";
-import { runAgent } from "@aiproxy/agent-loop";
+import { type AgentResult, type AgentRun, runAgent } from "@aiproxy/agent-loop";
 import { toOpenAIResponse } from "@aiproxy/agent-loop/openai";
 import { AiProxyError, type Logger } from "@aiproxy/core";
 import type { Context } from "hono";
 import { readJsonBody } from "../http/body.js";
-import type { Registry } from "../registry/registry.js";
-import { parseChatRequest } from "./request.js";
+import type { AssistantLease, Registry } from "../registry/registry.js";
+import { type ChatRequest, parseChatRequest } from "./request.js";
 
 export interface ChatRouteOptions {
   registry: Registry;
@@ -19,22 +18,14 @@ export function chatCompletions({ registry, logger }: ChatRouteOptions) {
     const request = parseChatRequest(await readJsonBody(c.req.raw));
     const lease = registry.acquire(request.model);
     const { assistant } = lease;
-    const run = runAgent({
-      backend: lease.backend,
-      model: assistant.model,
-      messages: request.messages,
-      systemPrompt: assistant.system_prompt,
-      toolset: lease.toolset,
-      clientTools: request.clientTools,
-      params: request.params,
-      defaultParams: assistant.params,
-      extraBody: assistant.extra_body,
-      maxToolIterations: assistant.max_tool_iterations,
-      streaming: request.stream,
+    let run: AgentRun;
+    try {
       // Aborts on a client disconnect before the first byte or for a non-streamed request.
-      signal: c.req.raw.signal,
-      logger,
-    });
+      run = startRun(lease, request, c.req.raw.signal, logger);
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
 
     const requestId = c.get("requestId") as string | undefined;
     run.result.then(
@@ -59,6 +50,30 @@ export function chatCompletions({ registry, logger }: ChatRouteOptions) {
       headers: requestId ? { "x-request-id": requestId } : undefined,
     });
   };
+}
+
+function startRun(
+  lease: AssistantLease,
+  request: ChatRequest,
+  signal: AbortSignal,
+  logger: Logger,
+): AgentRun {
+  const { assistant } = lease;
+  return runAgent({
+    backend: lease.backend,
+    model: assistant.model,
+    messages: request.messages,
+    systemPrompt: assistant.system_prompt,
+    toolset: lease.toolset,
+    clientTools: request.clientTools,
+    params: request.params,
+    defaultParams: assistant.params,
+    extraBody: assistant.extra_body,
+    maxToolIterations: assistant.max_tool_iterations,
+    streaming: request.stream,
+    signal,
+    logger,
+  });
 }
 
 interface RunLog {
