@@ -4,7 +4,7 @@
 # On 0.0.0.0 the gateway refuses to serve /v1 without a key (or --allow-open),
 # and the admin API needs ADMIN_API_KEY.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 RUN npm install -g pnpm@12.21.0 --no-fund --no-audit
 ENV CI=true TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
@@ -15,7 +15,7 @@ RUN pnpm install --frozen-lockfile \
            packages/*/src packages/*/test apps/*/src apps/*/test bench
 
 # Production dependencies of the gateway only, installed fresh beside the built dist/ folders.
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 RUN npm install -g pnpm@12.21.0 --no-fund --no-audit
 ENV CI=true
@@ -24,8 +24,10 @@ COPY --from=build /app/packages ./packages
 COPY --from=build /app/apps ./apps
 RUN pnpm install --frozen-lockfile --prod --filter "@aiproxy/gateway..."
 
-FROM node:20-bookworm-slim
-# node and npx stay in the image: stdio MCP servers are usually started with npx.
+FROM node:24-bookworm-slim
+# node and npx stay in the image, and uv/uvx join them: stdio MCP servers are
+# usually started with `npx -y <pkg>` or, for Python ones, `uvx <pkg>`.
+COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /uvx /usr/local/bin/
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 CONFIG_PATH=/app/config.yaml
 WORKDIR /app
 COPY --from=deps --chown=node:node /app /app
