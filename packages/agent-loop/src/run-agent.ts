@@ -10,8 +10,9 @@ import {
   type Logger,
   silentLogger,
   type Usage,
+  untilAborted,
 } from "@aiproxy/core";
-import { toRunError, untilAborted } from "./abort.js";
+import { toRunError } from "./abort.js";
 import { RunChannel } from "./channel.js";
 import { mergeParams, stepParams, withSystemPrompt } from "./params.js";
 import { callBackend } from "./step.js";

@@ -7,8 +7,8 @@ import {
   type LlmRequest,
   UpstreamError,
   type Usage,
+  untilAborted,
 } from "@aiproxy/core";
-import { untilAborted } from "./abort.js";
 import type { AgentEvent } from "./types.js";
 
 export interface StepOutcome {

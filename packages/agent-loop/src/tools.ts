@@ -7,8 +7,8 @@ import {
   type ToolMessage,
   type ToolResult,
   type Toolset,
+  untilAborted,
 } from "@aiproxy/core";
-import { untilAborted } from "./abort.js";
 import type { AgentEvent, ToolCallSummary } from "./types.js";
 
 /** What one run offers the model, and how a called name is routed back. */

@@ -1,4 +1,10 @@
-import { abortError, type Logger, ServiceUnavailableError, type ToolResult } from "@aiproxy/core";
+import {
+  abortError,
+  type Logger,
+  ServiceUnavailableError,
+  type ToolResult,
+  untilAborted,
+} from "@aiproxy/core";
 import { SseError } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
@@ -43,17 +49,6 @@ function isTransportFailure(error: unknown): boolean {
       // The SSE transport reports a failed POST with a plain Error.
       (error.message === "Not connected" || error.message.startsWith("Error POSTing to endpoint")))
   );
-}
-
-/** Resolves like `promise`, or rejects with the abort error once `signal` fires. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /**

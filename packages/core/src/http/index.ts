@@ -9,7 +9,14 @@ export {
   UpstreamAttempts,
 } from "./exchange.js";
 export { parseRetryAfter } from "./retry-after.js";
-export { type Deadline, deadline, sleep } from "./signals.js";
+export {
+  type Deadline,
+  deadline,
+  type LinkedSignal,
+  linkSignals,
+  sleep,
+  untilAborted,
+} from "./signals.js";
 export { readSse, type SseMessage, type SseOptions } from "./sse.js";
 export {
   describeCause,

@@ -1,4 +1,4 @@
-import { TimeoutError } from "../errors.js";
+import { abortError, TimeoutError } from "../errors.js";
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -48,4 +48,65 @@ export function deadline(
       parent?.removeEventListener("abort", onParentAbort);
     },
   };
+}
+
+export interface LinkedSignal {
+  /** Aborts with the reason of whichever source aborts first. */
+  readonly signal: AbortSignal;
+  /** Detaches from every source. Idempotent. */
+  unlink(): void;
+}
+
+/**
+ * A signal that follows every source given (undefined ones are skipped).
+ * Not `AbortSignal.any`: its result stays registered on each source until
+ * the source is collected, so a long-lived signal (a server's, a session's)
+ * linked into every request grows without bound; here `unlink` detaches as
+ * soon as the work is done.
+ */
+export function linkSignals(...sources: Array<AbortSignal | undefined>): LinkedSignal {
+  const controller = new AbortController();
+  const live = sources.filter((source): source is AbortSignal => source !== undefined);
+  const onAbort = (event: Event) => {
+    controller.abort((event.target as AbortSignal).reason);
+    unlink();
+  };
+  const unlink = () => {
+    for (const source of live) source.removeEventListener("abort", onAbort);
+  };
+  const already = live.find((source) => source.aborted);
+  if (already) controller.abort(already.reason);
+  else for (const source of live) source.addEventListener("abort", onAbort, { once: true });
+  return { signal: controller.signal, unlink };
+}
+
+/**
+ * Settles like `promise`, or rejects with the signal's abort error as soon as
+ * it fires. Code that ignores its signal (a backend, a tool, an SDK) must not
+ * hold the caller open, so every await on foreign code goes through here. A
+ * late rejection of `promise` is swallowed. Without a signal, `promise` itself.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(abortError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {});
+      reject(abortError(signal));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -7,7 +7,7 @@ import {
   UpstreamError,
 } from "../errors.js";
 import { parseRetryAfter } from "./retry-after.js";
-import { deadline, sleep } from "./signals.js";
+import { deadline, linkSignals, sleep } from "./signals.js";
 
 export interface RetryPolicy {
   /** Retries after the first attempt. Default 2. */
@@ -70,7 +70,7 @@ export async function fetchUpstream(
       // fetch ties the body to the signal it was given, so that signal must keep
       // following the overall one after the headers: only the connect timer stops there.
       const connect = deadline(options.connectTimeoutMs ?? 30_000, undefined, "Upstream connect");
-      const attemptSignal = linkedSignal(overall.signal, connect.signal);
+      const attemptSignal = linkSignals(overall.signal, connect.signal);
       try {
         // Redirects are refused: an LLM API has no business redirecting a POST
         // that carries a credential, and with redirects allowed fetch clones
@@ -134,23 +134,6 @@ export async function fetchUpstream(
 function isRedirectRefusal(cause: unknown): boolean {
   const inner = (cause as { cause?: unknown } | undefined)?.cause;
   return inner instanceof Error && /redirect/i.test(inner.message);
-}
-
-/** A signal that aborts with the reason of whichever of `a` or `b` aborts first. */
-function linkedSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; unlink(): void } {
-  const controller = new AbortController();
-  const sources = [a, b];
-  const onAbort = (event: Event) => {
-    controller.abort((event.target as AbortSignal).reason);
-    unlink();
-  };
-  const unlink = () => {
-    for (const source of sources) source.removeEventListener("abort", onAbort);
-  };
-  const already = sources.find((source) => source.aborted);
-  if (already) controller.abort(already.reason);
-  else for (const source of sources) source.addEventListener("abort", onAbort, { once: true });
-  return { signal: controller.signal, unlink };
 }
 
 function isRetryable(error: AiProxyError): boolean {
