@@ -32,6 +32,7 @@ export {
   ValidationError,
 } from "./errors.js";
 export * from "./http/index.js";
+export { findTooDeep, JSON_PATH_MAX_CHARS } from "./json-depth.js";
 export { type Logger, silentLogger } from "./logger.js";
 export type {
   AssistantMessage,
