@@ -187,7 +187,7 @@ describe("options", () => {
     expect(sent.headers.authorization).toBeUndefined();
     expect(sent.headers["x-title"]).toBe("aiproxy");
     expect((error as Error).message).not.toContain("tok-proxy-secret");
-    expect((error as Error).message).toContain("[redacted]");
+    expect((error as Error).message).toContain("[REDACTED]");
   });
 
   it("uses the fetch it is given", async () => {
@@ -428,14 +428,14 @@ describe("secrets", () => {
     const { status, body } = toOpenAIError(error);
     expect(status).toBe(401);
     expect(body.error.message).not.toContain(KEY);
-    expect(body.error.message).toContain("[redacted]");
+    expect(body.error.message).toContain("[REDACTED]");
   });
 
   it("redacts the key from an in-stream error too", async () => {
     upstream.enqueue({ text: "a b c", errorEventAfterChunks: 3, errorMessage: `bad ${KEY}` });
     const { error } = await streamUntilFailure(backendWith().stream(request));
     expect((error as Error).message).not.toContain(KEY);
-    expect((error as Error).message).toContain("[redacted]");
+    expect((error as Error).message).toContain("[REDACTED]");
   });
 
   it("names no key when the upstream cannot be reached", async () => {

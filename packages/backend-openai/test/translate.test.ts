@@ -360,7 +360,7 @@ describe("ChunkAccumulator", () => {
     expect(UpstreamError.isInstance(error)).toBe(true);
     expect((error as UpstreamError).upstreamStatus).toBe(400);
     expect((error as Error).message).toBe(
-      "Upstream stream failed (invalid_request_error): bad key [redacted]",
+      "Upstream stream failed (invalid_request_error): bad key [REDACTED]",
     );
   });
 

@@ -10,7 +10,6 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   PermissionDeniedError,
-  redactSecrets,
   ServiceUnavailableError,
   TimeoutError,
   ToolError,
@@ -219,31 +218,5 @@ describe("abortError", () => {
     expect(AbortedError.isInstance(error)).toBe(true);
     expect(error.cause).toBe(reason);
     expect(AbortedError.isInstance(abortError(undefined))).toBe(true);
-  });
-});
-
-describe("redactSecrets", () => {
-  it("replaces every occurrence of every secret", () => {
-    expect(
-      redactSecrets("key sk-abc123 again sk-abc123 and tok-999", ["sk-abc123", "tok-999"]),
-    ).toBe("key [redacted] again [redacted] and [redacted]");
-  });
-
-  it("ignores undefined, empty and very short secrets", () => {
-    expect(redactSecrets("a b abc", [undefined, "", "a", "abc"])).toBe("a b abc");
-  });
-
-  it("leaves text without secrets unchanged", () => {
-    expect(redactSecrets("nothing here", ["sk-abc123"])).toBe("nothing here");
-  });
-
-  it("hides all of a secret that contains a shorter one", () => {
-    const out = redactSecrets("token=abcd1234XYZ", ["abcd", "abcd1234XYZ"]);
-    expect(out).toBe("token=[redacted]");
-    expect(out).not.toContain("XYZ");
-  });
-
-  it("accepts any iterable", () => {
-    expect(redactSecrets("a secret1 b", new Set(["secret1"]))).toBe("a [redacted] b");
   });
 });

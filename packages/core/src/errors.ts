@@ -245,14 +245,3 @@ export function abortError(signal: AbortSignal | undefined): AiProxyError {
   if (AiProxyError.isInstance(reason)) return reason;
   return new AbortedError({ message: "The request was aborted", cause: reason });
 }
-
-/** Replaces every occurrence of each secret (of 4+ chars) in `text` with `[redacted]`. */
-export function redactSecrets(text: string, secrets: Iterable<string | undefined>): string {
-  let out = text;
-  // Longest first, so a secret that contains a shorter one is not left half visible.
-  const sorted = [...secrets].sort((a, b) => (b?.length ?? 0) - (a?.length ?? 0));
-  for (const secret of sorted) {
-    if (secret && secret.length >= 4) out = out.split(secret).join("[redacted]");
-  }
-  return out;
-}

@@ -22,7 +22,6 @@ export {
   type OpenAIErrorType,
   PayloadTooLargeError,
   PermissionDeniedError,
-  redactSecrets,
   ServiceUnavailableError,
   TimeoutError,
   ToolError,
@@ -32,6 +31,7 @@ export {
   ValidationError,
 } from "./errors.js";
 export * from "./http/index.js";
+export { REDACTED, redactSecrets, redactUrl } from "./redact.js";
 export { findTooDeep, JSON_PATH_MAX_CHARS } from "./json-depth.js";
 export { type Logger, silentLogger } from "./logger.js";
 export type {

@@ -1,4 +1,5 @@
-import { AiProxyError, abortError, redactSecrets, UpstreamError } from "../errors.js";
+import { AiProxyError, abortError, UpstreamError } from "../errors.js";
+import { redactSecrets } from "../redact.js";
 import { sleep } from "./signals.js";
 import {
   describeCause,

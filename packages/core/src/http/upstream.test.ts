@@ -282,7 +282,7 @@ describe("fetchUpstream", () => {
     expect(upstream.hits[0]!.headers.authorization).toBe(`Bearer ${key}`);
     expect(error.status).toBe(401);
     expect(error.message).not.toContain(key);
-    expect(error.message).toContain("[redacted]");
+    expect(error.message).toContain("[REDACTED]");
     expect(JSON.stringify(toOpenAIError(error))).not.toContain(key);
   });
 
@@ -293,7 +293,7 @@ describe("fetchUpstream", () => {
       res.end(`bad request for key=${key}`);
     });
     const error = await rejection(fetchUpstream(upstream.url, post, { secrets: [key] }));
-    expect(error.message).toBe("Upstream returned 400: bad request for key=[redacted]");
+    expect(error.message).toBe("Upstream returned 400: bad request for key=[REDACTED]");
   });
 
   it("does not retry once a 2xx response is returned, even if its body then fails", async () => {

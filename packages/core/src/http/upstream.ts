@@ -1,11 +1,5 @@
-import {
-  AbortedError,
-  AiProxyError,
-  abortError,
-  redactSecrets,
-  TimeoutError,
-  UpstreamError,
-} from "../errors.js";
+import { AbortedError, AiProxyError, abortError, TimeoutError, UpstreamError } from "../errors.js";
+import { redactSecrets } from "../redact.js";
 import { parseRetryAfter } from "./retry-after.js";
 import { deadline, linkSignals, sleep } from "./signals.js";
 
