@@ -50,6 +50,8 @@ const byteSize = z
   });
 
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** Deep enough for any real JSON Schema, far short of what overflows a recursive walker. */
+export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 export const serverFields = z.object({
   host: z.string().trim().min(1).default("127.0.0.1"),
@@ -61,6 +63,8 @@ export const serverFields = z.object({
   body_limit_bytes: positiveInt.optional(),
   request_timeout: seconds.default(600),
   shutdown_grace: nonNegativeSeconds.default(30),
+  /** Deepest nesting of objects and arrays a JSON request body may have. */
+  max_json_depth: positiveInt.default(DEFAULT_MAX_JSON_DEPTH),
 });
 
 export const serverSchema = z.preprocess(

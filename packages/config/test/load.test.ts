@@ -86,6 +86,7 @@ describe("the original aiproxy's example config", () => {
       body_limit_bytes: 10 * 1024 * 1024,
       request_timeout: 600,
       shutdown_grace: 30,
+      max_json_depth: 64,
     });
     expect(config.admin).toEqual({ allow_stdio: false, persist_path: "./aiproxy-state.json" });
     expect(config.proxy_api_keys).toEqual(["proxy-one"]);

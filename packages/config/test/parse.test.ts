@@ -26,6 +26,7 @@ describe("parseConfig: defaults", () => {
         body_limit_bytes: 10 * 1024 * 1024,
         request_timeout: 600,
         shutdown_grace: 30,
+        max_json_depth: 64,
       },
       admin: {},
       proxy_api_keys: [],

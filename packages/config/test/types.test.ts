@@ -24,6 +24,7 @@ type ExpectedServer = {
   request_timeout: number;
   shutdown_grace: number;
   body_limit_bytes: number;
+  max_json_depth: number;
 };
 
 type ExpectedAdmin = { api_key?: string; allow_stdio?: boolean; persist_path?: string };
