@@ -119,7 +119,20 @@ async function drive(
         logger.warn({ step, calls: calls.length }, "model called tools on a step without tools");
         delete message.tool_calls;
       }
-      const reason = outcome.finishReason === "tool_calls" ? "stop" : outcome.finishReason;
+      let reason = outcome.finishReason === "tool_calls" ? "stop" : outcome.finishReason;
+      // This step went without tools because the budget is spent. A model that
+      // still wants tools, or says nothing, has not answered: the client gets
+      // what text there is, or a note saying why there is none, and "length",
+      // as for any answer a limit cut short.
+      const budgetSpent = rounds > 0 && rounds >= budget;
+      if (budgetSpent && (calls.length > 0 || !message.content?.trim())) {
+        reason = "length";
+        logger.info({ step, budget, calls: calls.length }, "tool budget spent before an answer");
+        if (!message.content?.trim()) {
+          message.content = budgetSpentNote(budget);
+          emit({ type: "text-delta", step, delta: message.content });
+        }
+      }
       emit({ type: "step-finish", step, finishReason: reason, usage: outcome.usage });
       return finish(message, reason, []);
     }
@@ -199,6 +212,11 @@ function emitToolCall(routed: RoutedCall, step: number, emit: (event: AgentEvent
     arguments: call.function.arguments,
     client: false,
   });
+}
+
+/** What the client reads when the budget ran out before the model wrote any answer. */
+function budgetSpentNote(budget: number): string {
+  return `The assistant used its whole tool budget (${budget} tool round${budget === 1 ? "" : "s"}) without giving an answer. Ask again, narrow the question, or raise the assistant's tool budget.`;
 }
 
 function toolBudget(value: number | undefined): number {
