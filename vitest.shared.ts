@@ -12,6 +12,7 @@ function workspaceAliases(): Record<string, string> {
   const aliases: Record<string, string> = {};
   for (const dir of readdirSync(`${root}packages`)) {
     aliases[`@aiproxy/${dir}/openai`] = `${root}packages/${dir}/src/openai/index.ts`;
+    aliases[`@aiproxy/${dir}/anthropic`] = `${root}packages/${dir}/src/anthropic/index.ts`;
     aliases[`@aiproxy/${dir}`] = `${root}packages/${dir}/src/index.ts`;
   }
   return aliases;

@@ -1,4 +1,5 @@
 import { InternalError, toOpenAIError } from "@aiproxy/core";
+import { SSE_HEADERS, sseBody } from "../sse/writer.js";
 import type { AgentRun } from "../types.js";
 import { type ChunkItem, ChunkProducer } from "./chunks.js";
 import { toChatCompletion } from "./completion.js";
@@ -21,13 +22,6 @@ export interface OpenAIResponseOptions {
   keepAliveMs?: number;
   id?: string;
 }
-
-const STREAM_HEADERS = {
-  "content-type": "text/event-stream",
-  "cache-control": "no-cache",
-  connection: "keep-alive",
-  "x-accel-buffering": "no",
-};
 
 /**
  * A run as a web-standard Response in OpenAI's wire format. A stream waits
@@ -64,103 +58,50 @@ export async function toOpenAIResponse(
   if ("error" in first.value) return errorResponse(first.value.error, options.headers);
 
   const headers = new Headers(options.headers);
-  for (const [name, value] of Object.entries(STREAM_HEADERS)) headers.set(name, value);
-  return new Response(sseBody(producer, first.value, options.keepAliveMs ?? 15_000), {
+  for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
+  const body = sseBody(frames(producer), encodeItem(first.value), {
+    keepAliveMs: options.keepAliveMs ?? 15_000,
+  });
+  return new Response(body, {
     status: 200,
     headers,
   });
 }
 
 /**
- * The SSE body. Chunks produced in the same turn of the event loop (one
- * network read from the upstream often carries several) go out as one write,
- * which saves a syscall per chunk. The producer is read only while the
- * consumer has room, so a slow client slows the upstream instead of
- * filling memory. While nothing is sent, a comment keeps proxies from
- * closing the idle connection.
+ * The producer's items as SSE frames, after the first. A failure is the
+ * last frame; only a finished run gets `[DONE]`, so a client cannot mistake
+ * a cut-off stream for a whole one. Returning the frames aborts the run.
  */
-function sseBody(
-  producer: ChunkProducer,
-  first: ChunkItem,
-  keepAliveMs: number,
-): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  let batch = "";
-  let flushQueued = false;
-  let lastSentAt = Date.now();
-  let keepAlive: ReturnType<typeof setInterval> | undefined;
-  let wake: (() => void) | undefined;
-  let closed = false;
-
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const flush = () => {
-        flushQueued = false;
-        if (closed || batch === "") return;
-        controller.enqueue(encoder.encode(batch));
-        batch = "";
-        lastSentAt = Date.now();
-      };
-      const send = (text: string) => {
-        batch += text;
-        if (!flushQueued) {
-          flushQueued = true;
-          setImmediate(flush);
-        }
-      };
-      const end = () => {
-        flush();
-        closed = true;
-        clearInterval(keepAlive);
-        controller.close();
-      };
-      if (keepAliveMs > 0)
-        keepAlive = setInterval(() => {
-          if (closed || batch !== "" || Date.now() - lastSentAt < keepAliveMs / 2) return;
-          // A comment line: every SSE parser, openai-node's included, skips it.
-          controller.enqueue(encoder.encode(": keep-alive\n\n"));
-          lastSentAt = Date.now();
-        }, keepAliveMs);
-
-      send(encodeItem(first));
-      void (async () => {
-        for (;;) {
-          if ((controller.desiredSize ?? 1) <= 0)
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-            });
-          if (closed) return;
-          let next: IteratorResult<ChunkItem>;
-          try {
-            next = await producer.next();
-          } catch (error) {
-            next = {
-              done: false,
-              value: { error: new InternalError({ message: "Agent run failed", cause: error }) },
-            };
-          }
-          if (closed) return;
-          if (next.done) {
-            // Only a finished run gets [DONE]; a client must not mistake a cut-off stream for a whole one.
-            if (producer.completed) send("data: [DONE]\n\n");
-            return end();
-          }
-          send(encodeItem(next.value));
-          if ("error" in next.value) return end();
-        }
-      })();
+function frames(producer: ChunkProducer): AsyncIterator<string> {
+  let ended = false;
+  return {
+    async next() {
+      if (ended) return { done: true, value: undefined };
+      let next: IteratorResult<ChunkItem>;
+      try {
+        next = await producer.next();
+      } catch (error) {
+        next = {
+          done: false,
+          value: { error: new InternalError({ message: "Agent run failed", cause: error }) },
+        };
+      }
+      if (next.done) {
+        ended = true;
+        return producer.completed
+          ? { done: false, value: "data: [DONE]\n\n" }
+          : { done: true, value: undefined };
+      }
+      if ("error" in next.value) ended = true;
+      return { done: false, value: encodeItem(next.value) };
     },
-    pull() {
-      wake?.();
-      wake = undefined;
-    },
-    async cancel() {
-      closed = true;
-      clearInterval(keepAlive);
-      wake?.();
+    async return() {
+      ended = true;
       await producer.return();
+      return { done: true, value: undefined };
     },
-  });
+  };
 }
 
 function encodeItem(item: ChunkItem): string {

@@ -1,0 +1,259 @@
+import { type AiProxyError, contentText, InternalError } from "@aiproxy/core";
+import type { AgentEvent, AgentResult, AgentRun } from "../types.js";
+import { messageId } from "./ids.js";
+import type {
+  AnthropicContentBlock,
+  AnthropicContentDelta,
+  AnthropicMessage,
+  AnthropicStreamEvent,
+} from "./types.js";
+import { toAnthropicUsage, toStopReason } from "./usage.js";
+
+export interface AnthropicMessageOptions {
+  /** The assistant name the client asked for, not the provider's model id. */
+  model: string;
+  /**
+   * Show server-side MCP calls as `mcp_tool_use` / `mcp_tool_result` blocks,
+   * as Anthropic's MCP connector does. Off by default: the rounds are invisible.
+   */
+  toolActivity?: boolean;
+  /** Default a fresh `msg_...`. */
+  id?: string;
+}
+
+export type EventItem = { event: AnthropicStreamEvent } | { error: AiProxyError };
+
+/**
+ * Turns run events into Messages stream events and, alongside, the message
+ * they add up to. Nothing is produced before the first event that shows the
+ * model answered, so a caller waiting for the first item can still answer an
+ * early failure with a real HTTP status. Each step's text and thinking are
+ * blocks of their own. `return()` reaches the run at once, aborting it.
+ */
+export class MessageEventProducer implements AsyncIterator<EventItem> {
+  /** True once the run finished successfully and every event was produced. */
+  completed = false;
+  /** The message so far; whole once `completed`. */
+  readonly message: AnthropicMessage;
+  /** The run's result, once it finished. */
+  result: AgentResult | undefined;
+  readonly #events: AsyncIterator<AgentEvent>;
+  readonly #options: AnthropicMessageOptions;
+  /** The step each block of `message.content` came from. */
+  readonly #blockSteps: number[] = [];
+  #pending: EventItem[] = [];
+  #started = false;
+  #pinged = false;
+  #ended = false;
+  #open: { index: number; type: "text" | "thinking"; step: number } | undefined;
+
+  constructor(run: AgentRun, options: AnthropicMessageOptions) {
+    this.#events = run[Symbol.asyncIterator]();
+    this.#options = options;
+    this.message = {
+      id: options.id ?? messageId(),
+      type: "message",
+      role: "assistant",
+      model: options.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: {
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      },
+    };
+  }
+
+  /** Which step produced the block at `index`. */
+  stepOf(index: number): number | undefined {
+    return this.#blockSteps[index];
+  }
+
+  async next(): Promise<IteratorResult<EventItem>> {
+    while (this.#pending.length === 0) {
+      if (this.#ended) return { done: true, value: undefined };
+      let next: IteratorResult<AgentEvent>;
+      try {
+        next = await this.#events.next();
+      } catch (error) {
+        next = {
+          done: false,
+          value: {
+            type: "error",
+            error: new InternalError({ message: "Agent run failed", cause: error }),
+          },
+        };
+      }
+      if (next.done) this.#ended = true;
+      else this.#handle(next.value);
+    }
+    return { done: false, value: this.#pending.shift() as EventItem };
+  }
+
+  async return(): Promise<IteratorReturnResult<undefined>> {
+    this.#ended = true;
+    this.#pending = [];
+    await this.#events.return?.();
+    return { done: true, value: undefined };
+  }
+
+  #handle(event: AgentEvent): void {
+    switch (event.type) {
+      case "step-start":
+        return;
+      case "text-delta":
+        this.#start();
+        this.#delta("text", event.step, { type: "text_delta", text: event.delta });
+        return;
+      case "reasoning-delta":
+        this.#start();
+        this.#delta("thinking", event.step, { type: "thinking_delta", thinking: event.delta });
+        return;
+      case "tool-call":
+        this.#start();
+        if (event.client) {
+          const input = jsonObject(event.arguments);
+          const index = this.#openBlock(
+            { type: "tool_use", id: event.callId, name: event.name, input: {} },
+            event.step,
+          );
+          const json = JSON.stringify(input);
+          // The SDKs build `input` from the deltas, as for a real upstream.
+          if (json !== "{}")
+            this.#emitDelta(index, { type: "input_json_delta", partial_json: json });
+          this.#closeBlock(index);
+        } else if (this.#options.toolActivity) {
+          const index = this.#openBlock(
+            {
+              type: "mcp_tool_use",
+              id: event.callId,
+              name: event.tool ?? event.name,
+              server_name: event.server ?? "",
+              input: jsonObject(event.arguments),
+            },
+            event.step,
+          );
+          this.#closeBlock(index);
+        }
+        return;
+      case "tool-result":
+        this.#start();
+        if (this.#options.toolActivity) {
+          const index = this.#openBlock(
+            {
+              type: "mcp_tool_result",
+              tool_use_id: event.callId,
+              is_error: event.isError,
+              content: [{ type: "text", text: contentText(event.result.content) }],
+            },
+            event.step,
+          );
+          this.#closeBlock(index);
+        }
+        return;
+      case "step-finish":
+        this.#start();
+        this.#closeOpen();
+        return;
+      case "finish": {
+        this.#start();
+        this.#closeOpen();
+        if (!this.#pinged) this.#ping();
+        const { result } = event;
+        this.result = result;
+        this.message.stop_reason = toStopReason(result.finishReason);
+        this.message.usage = toAnthropicUsage(result.usage);
+        this.#push({
+          type: "message_delta",
+          delta: { stop_reason: this.message.stop_reason, stop_sequence: null },
+          usage: this.message.usage,
+        });
+        this.#push({ type: "message_stop" });
+        this.completed = true;
+        this.#ended = true;
+        return;
+      }
+      case "error":
+        this.#pending.push({ error: event.error });
+        this.#ended = true;
+        return;
+      default:
+        assertNever(event);
+    }
+  }
+
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#push({ type: "message_start", message: { ...this.message, content: [] } });
+  }
+
+  #ping(): void {
+    this.#pinged = true;
+    this.#push({ type: "ping" });
+  }
+
+  #delta(type: "text" | "thinking", step: number, delta: AnthropicContentDelta): void {
+    if (this.#open?.type !== type || this.#open.step !== step) {
+      this.#closeOpen();
+      const block: AnthropicContentBlock =
+        type === "text" ? { type, text: "" } : { type, thinking: "", signature: "" };
+      this.#open = { index: this.#openBlock(block, step), type, step };
+    }
+    this.#emitDelta(this.#open.index, delta);
+  }
+
+  #openBlock(block: AnthropicContentBlock, step: number): number {
+    this.#closeOpen();
+    const index = this.message.content.length;
+    this.message.content.push(structuredClone(block));
+    this.#blockSteps.push(step);
+    this.#push({ type: "content_block_start", index, content_block: block });
+    if (!this.#pinged) this.#ping();
+    return index;
+  }
+
+  #emitDelta(index: number, delta: AnthropicContentDelta): void {
+    const block = this.message.content[index];
+    if (block?.type === "text" && delta.type === "text_delta") block.text += delta.text;
+    else if (block?.type === "thinking" && delta.type === "thinking_delta")
+      block.thinking += delta.thinking;
+    else if (block?.type === "thinking" && delta.type === "signature_delta")
+      block.signature = delta.signature;
+    else if (block?.type === "tool_use" && delta.type === "input_json_delta")
+      block.input = JSON.parse(delta.partial_json);
+    this.#push({ type: "content_block_delta", index, delta });
+  }
+
+  #closeOpen(): void {
+    if (!this.#open) return;
+    const { index } = this.#open;
+    this.#open = undefined;
+    this.#closeBlock(index);
+  }
+
+  #closeBlock(index: number): void {
+    this.#push({ type: "content_block_stop", index });
+  }
+
+  #push(event: AnthropicStreamEvent): void {
+    this.#pending.push({ event });
+  }
+}
+
+/** Tool arguments as the object Anthropic's `input` must be; anything else is `{}`. */
+function jsonObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text || "{}");
+    if (value && typeof value === "object" && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    // Fall through: the model sent broken JSON.
+  }
+  return {};
+}
+
+function assertNever(_event: never): void {}

@@ -1,0 +1,343 @@
+import { type BackendEvent, type ChatMessage, UpstreamError } from "@aiproxy/core";
+import Anthropic, { APIError } from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type AnthropicStreamEvent,
+  toAnthropicMessage,
+  toAnthropicResponse,
+  toAnthropicStreamEvents,
+} from "../src/anthropic/index.js";
+import { runAgent } from "../src/index.js";
+import {
+  calls,
+  deferred,
+  FakeBackend,
+  FakeToolset,
+  failing,
+  type ScriptStep,
+  text,
+  usage,
+} from "./fakes.js";
+import { startServer, type TestServer } from "./http.js";
+
+const messages: ChatMessage[] = [{ role: "user", content: "hi" }];
+const weatherTool = {
+  type: "function" as const,
+  function: { name: "get_weather", parameters: { type: "object" } },
+};
+
+function thinkingThenText(thinking: string, answer: string, signature: string): BackendEvent[] {
+  return [
+    { type: "reasoning-delta", delta: thinking },
+    { type: "text-delta", delta: answer },
+    {
+      type: "finish",
+      finishReason: "stop",
+      usage: usage(10, 5),
+      message: {
+        role: "assistant",
+        content: answer,
+        providerData: {
+          anthropic: {
+            content: [
+              { type: "thinking", thinking, signature },
+              { type: "text", text: answer },
+            ],
+          },
+        },
+      },
+    },
+  ];
+}
+
+async function events(run: ReturnType<typeof runAgent>, toolActivity = false) {
+  const out: AnthropicStreamEvent[] = [];
+  for await (const event of toAnthropicStreamEvents(run, { model: "helper", toolActivity }))
+    out.push(event);
+  return out;
+}
+
+describe("toAnthropicMessage", () => {
+  it("renders a message with msg_ id, the assistant as model and Anthropic's usage", async () => {
+    const backend = new FakeBackend([
+      text("Hello", usage(20, 4, { cachedTokens: 8, cacheCreationTokens: 2 })),
+    ]);
+    const message = await toAnthropicMessage(runAgent({ backend, model: "m", messages }), {
+      model: "helper",
+    });
+    expect(message).toEqual({
+      id: expect.stringMatching(/^msg_[A-Za-z0-9]{24}$/),
+      type: "message",
+      role: "assistant",
+      model: "helper",
+      content: [{ type: "text", text: "Hello" }],
+      stop_reason: "end_turn",
+      stop_sequence: null,
+      usage: {
+        input_tokens: 10,
+        output_tokens: 4,
+        cache_read_input_tokens: 8,
+        cache_creation_input_tokens: 2,
+      },
+    });
+  });
+
+  it("maps finish reasons to stop reasons", async () => {
+    const length = await toAnthropicMessage(
+      runAgent({
+        backend: new FakeBackend([text("cut", usage(1, 1), "length")]),
+        model: "m",
+        messages,
+      }),
+      { model: "a" },
+    );
+    expect(length.stop_reason).toBe("max_tokens");
+    const refusal = await toAnthropicMessage(
+      runAgent({
+        backend: new FakeBackend([text("no", usage(1, 1), "content_filter")]),
+        model: "m",
+        messages,
+      }),
+      { model: "a" },
+    );
+    expect(refusal.stop_reason).toBe("refusal");
+  });
+
+  it("ends with tool_use blocks when the model calls a client tool", async () => {
+    const backend = new FakeBackend([
+      calls([{ id: "toolu_1", name: "get_weather", args: { city: "Oslo" } }], {
+        content: "Let me check.",
+      }),
+    ]);
+    const run = runAgent({ backend, model: "m", messages, clientTools: [weatherTool] });
+    const message = await toAnthropicMessage(run, { model: "a" });
+    expect(message.stop_reason).toBe("tool_use");
+    expect(message.content).toEqual([
+      { type: "text", text: "Let me check." },
+      { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Oslo" } },
+    ]);
+  });
+
+  it("hides MCP rounds by default and shows them as mcp_tool_use/mcp_tool_result when asked", async () => {
+    const script = () =>
+      new FakeBackend([
+        calls([{ id: "c1", name: "docs__search", args: { q: "x" } }]),
+        text("Found it"),
+      ]);
+    const toolset = () =>
+      new FakeToolset({
+        docs__search: { server: "docs", tool: "search", run: () => "result text" },
+      });
+    const hidden = await toAnthropicMessage(
+      runAgent({ backend: script(), model: "m", messages, toolset: toolset() }),
+      { model: "a" },
+    );
+    expect(hidden.content).toEqual([{ type: "text", text: "Found it" }]);
+    const shown = await toAnthropicMessage(
+      runAgent({ backend: script(), model: "m", messages, toolset: toolset() }),
+      { model: "a", toolActivity: true },
+    );
+    expect(shown.content).toEqual([
+      { type: "mcp_tool_use", id: "c1", name: "search", server_name: "docs", input: { q: "x" } },
+      {
+        type: "mcp_tool_result",
+        tool_use_id: "c1",
+        is_error: false,
+        content: [{ type: "text", text: "result text" }],
+      },
+      { type: "text", text: "Found it" },
+    ]);
+  });
+
+  it("puts the signature an Anthropic backend kept on the streamed thinking block", async () => {
+    const backend = new FakeBackend([thinkingThenText("Hmm.", "Yes.", "sig-1")]);
+    const message = await toAnthropicMessage(runAgent({ backend, model: "m", messages }), {
+      model: "a",
+    });
+    expect(message.content).toEqual([
+      { type: "thinking", thinking: "Hmm.", signature: "sig-1" },
+      { type: "text", text: "Yes." },
+    ]);
+  });
+
+  it("rejects with the run's error", async () => {
+    const backend = new FakeBackend([
+      failing(new UpstreamError({ upstreamStatus: 429, message: "slow down" })),
+    ]);
+    await expect(
+      toAnthropicMessage(runAgent({ backend, model: "m", messages }), { model: "a" }),
+    ).rejects.toMatchObject({ status: 429 });
+  });
+});
+
+describe("toAnthropicStreamEvents", () => {
+  it("sends Anthropic's event sequence", async () => {
+    const backend = new FakeBackend([text("Hello", usage(10, 5))]);
+    const out = await events(runAgent({ backend, model: "m", messages }));
+    expect(out.map((e) => e.type)).toEqual([
+      "message_start",
+      "content_block_start",
+      "ping",
+      "content_block_delta",
+      "content_block_delta",
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    ]);
+    expect(out[1]).toEqual({
+      type: "content_block_start",
+      index: 0,
+      content_block: { type: "text", text: "" },
+    });
+    expect(out[3]).toEqual({
+      type: "content_block_delta",
+      index: 0,
+      delta: { type: "text_delta", text: "Hel" },
+    });
+    expect(out[6]).toMatchObject({
+      type: "message_delta",
+      delta: { stop_reason: "end_turn", stop_sequence: null },
+      usage: { input_tokens: 10, output_tokens: 5 },
+    });
+  });
+
+  it("streams thinking, then text, as separate blocks; a client call as input_json_delta", async () => {
+    const backend = new FakeBackend([
+      [
+        { type: "reasoning-delta", delta: "think" },
+        ...calls([{ id: "toolu_9", name: "get_weather", args: { city: "Rome" } }], {
+          content: "ok",
+        }),
+      ],
+    ]);
+    const out = await events(
+      runAgent({ backend, model: "m", messages, clientTools: [weatherTool] }),
+    );
+    const starts = out.flatMap((e) => (e.type === "content_block_start" ? [e.content_block] : []));
+    expect(starts).toEqual([
+      { type: "thinking", thinking: "", signature: "" },
+      { type: "text", text: "" },
+      { type: "tool_use", id: "toolu_9", name: "get_weather", input: {} },
+    ]);
+    expect(out).toContainEqual({
+      type: "content_block_delta",
+      index: 2,
+      delta: { type: "input_json_delta", partial_json: '{"city":"Rome"}' },
+    });
+    expect(out.at(-2)).toMatchObject({ delta: { stop_reason: "tool_use" } });
+  });
+
+  it("ends with an error event, and no message_stop, when the run fails after the first byte", async () => {
+    const backend = new FakeBackend([
+      failing(new UpstreamError({ upstreamStatus: 529, message: "Overloaded" }), [
+        { type: "text-delta", delta: "part" },
+      ]),
+    ]);
+    const out = await events(runAgent({ backend, model: "m", messages }));
+    expect(out.at(-1)).toEqual({
+      type: "error",
+      error: { type: "api_error", message: expect.any(String) },
+    });
+    expect(out.map((e) => e.type)).not.toContain("message_stop");
+  });
+});
+
+/** The gateway in miniature, as a user's own app would serve a run with the renderer. */
+function serve(server: TestServer, script: () => ScriptStep[], toolset?: () => FakeToolset) {
+  server.setHandler(async (body) => {
+    const backend = new FakeBackend(script());
+    const run = runAgent({
+      backend,
+      model: "provider-model",
+      messages: (body.messages as Array<{ role: "user"; content: string }>).map((m) => ({
+        role: m.role,
+        content: typeof m.content === "string" ? m.content : "",
+      })),
+      toolset: toolset?.(),
+    });
+    return toAnthropicResponse(run, { model: String(body.model), stream: body.stream === true });
+  });
+}
+
+describe("with the official Anthropic SDK", () => {
+  let server: TestServer;
+  let client: Anthropic;
+  beforeAll(async () => {
+    server = await startServer();
+    client = new Anthropic({
+      apiKey: "k",
+      baseURL: server.baseURL.replace(/\/v1$/, ""),
+      maxRetries: 0,
+    });
+  });
+  afterAll(() => server.close());
+
+  it("messages.create and messages.stream read the same run", async () => {
+    const script = () => [thinkingThenText("Let me think.", "Four.", "sig-x")];
+    serve(server, script);
+    const request = {
+      model: "helper",
+      max_tokens: 100,
+      messages: [{ role: "user" as const, content: "2+2?" }],
+    };
+    const created = await client.messages.create(request);
+    expect(created.content).toEqual([
+      { type: "thinking", thinking: "Let me think.", signature: "sig-x" },
+      { type: "text", text: "Four." },
+    ]);
+    const stream = client.messages.stream(request);
+    const texts: string[] = [];
+    stream.on("text", (delta) => texts.push(delta));
+    const streamed = await stream.finalMessage();
+    expect(texts.join("")).toBe("Four.");
+    expect(streamed.content.map((b) => b.type)).toEqual(["thinking", "text"]);
+    expect(streamed.stop_reason).toBe("end_turn");
+    expect(streamed.model).toBe("helper");
+  });
+
+  it("shows an early failure as the SDK's APIError with Anthropic's type", async () => {
+    serve(server, () => [
+      failing(new UpstreamError({ upstreamStatus: 429, message: "slow down" })),
+    ]);
+    const error = await client.messages
+      .create({ model: "helper", max_tokens: 10, messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).status).toBe(429);
+    expect((error as APIError).error).toMatchObject({
+      type: "error",
+      error: { type: "rate_limit_error" },
+    });
+  });
+
+  it("aborts the run when the client goes away mid-stream", async () => {
+    const aborted = deferred();
+    const toolset = () =>
+      new FakeToolset({
+        slow: {
+          run: (_args, signal) =>
+            new Promise((_, reject) => {
+              signal?.addEventListener("abort", () => {
+                aborted.resolve();
+                reject(signal.reason);
+              });
+            }),
+        },
+      });
+    serve(
+      server,
+      () => [[{ type: "text-delta", delta: "wait " }, ...calls([{ name: "slow" }])]],
+      toolset,
+    );
+    const stream = client.messages.stream({
+      model: "helper",
+      max_tokens: 10,
+      messages: [{ role: "user", content: "x" }],
+    });
+    const settled = stream.finalMessage().catch((error: unknown) => error);
+    await new Promise<void>((resolve) => stream.on("text", () => resolve()));
+    stream.abort();
+    expect((await settled) as Error).toMatchObject({ name: "APIUserAbortError" });
+    await aborted.promise;
+  });
+});
