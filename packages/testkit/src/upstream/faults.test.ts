@@ -1,7 +1,7 @@
 import { AbortedError, TimeoutError } from "@aiproxy/core";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { startScriptedUpstream } from "./server.js";
 import type { ScriptedUpstream } from "./types.js";
 
@@ -20,12 +20,21 @@ const messages = [{ role: "user" as const, content: "hello" }];
 const anthropicBase = { model: "claude-sonnet-4-5", max_tokens: 100, messages };
 const text = "alpha beta gamma delta epsilon zeta eta theta";
 
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 describe("fault injection", () => {
   it("delays the response headers", async () => {
     upstream = await startScriptedUpstream({ script: [{ text: "late", delayMs: 200 }] });
     const started = performance.now();
     const completion = await openai(upstream).chat.completions.create({ model: "m", messages });
     expect(completion.choices[0]!.message.content).toBe("late");
+    // A lower bound from before the request: a loaded machine can only make it longer.
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
   });
 
@@ -36,28 +45,33 @@ describe("fault injection", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
     // The client may keep or reopen an idle socket, so ask whether the response is over.
-    await vi.waitFor(() => expect(upstream.activeRequests()).toBe(0));
+    await upstream.waitForIdle();
   });
 
   it("stalls an OpenAI stream after N events until the client aborts", async () => {
-    upstream = await startScriptedUpstream({ script: [{ text, stallAfterChunks: 2 }] });
+    const stalled = deferred();
+    upstream = await startScriptedUpstream({
+      script: [{ text, stallAfterChunks: 2, onWait: stalled.resolve }],
+    });
     const controller = new AbortController();
     const stream = await openai(upstream).chat.completions.create(
       { model: "m", messages, stream: true },
       { signal: controller.signal },
     );
+    const iterator = stream[Symbol.asyncIterator]();
     const received: string[] = [];
-    const consumed = (async () => {
-      for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? "");
-    })().catch((e: unknown) => e);
-    await vi.waitFor(() => expect(received).toHaveLength(2));
-    // Nothing more arrives while stalled.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    for (let i = 0; i < 2; i++) {
+      const next = await iterator.next();
+      if (!next.done) received.push(next.value.choices[0]?.delta.content ?? "");
+    }
+    // From here on the upstream sends nothing more: nothing but the abort ends the next read.
+    await stalled.promise;
     expect(received).toEqual(["", "alpha"]);
     expect(upstream.activeRequests()).toBe(1);
+    const leftover = iterator.next().catch((e: unknown) => e);
     controller.abort();
-    await consumed;
-    await vi.waitFor(() => expect(upstream.activeRequests()).toBe(0));
+    expect(await leftover).not.toMatchObject({ done: false });
+    await upstream.waitForIdle();
   });
 
   it("stalls an Anthropic stream, and the SDK's abort ends it", async () => {
@@ -67,30 +81,35 @@ describe("fault injection", () => {
       { ...anthropicBase, stream: true },
       { signal: controller.signal },
     );
+    const iterator = stream[Symbol.asyncIterator]();
     const types: string[] = [];
-    const consumed = (async () => {
-      for await (const event of stream) types.push(event.type);
-    })().catch((e: unknown) => e);
+    for (let i = 0; i < 3; i++) {
+      const next = await iterator.next();
+      if (!next.done) types.push(next.value.type);
+    }
     // The ping (event 3) is swallowed by the SDK.
-    await vi.waitFor(() =>
-      expect(types).toEqual(["message_start", "content_block_start", "content_block_delta"]),
-    );
+    expect(types).toEqual(["message_start", "content_block_start", "content_block_delta"]);
+    const leftover = iterator.next().catch((e: unknown) => e);
     controller.abort();
-    await consumed;
-    await vi.waitFor(() => expect(upstream.activeRequests()).toBe(0));
+    expect(await leftover).not.toMatchObject({ done: false });
+    await upstream.waitForIdle();
   });
 
   it("stalls a non-streaming body halfway", async () => {
-    upstream = await startScriptedUpstream({ script: [{ text, stallAfterChunks: 0 }] });
+    const stalled = deferred();
+    upstream = await startScriptedUpstream({
+      script: [{ text, stallAfterChunks: 0, onWait: stalled.resolve }],
+    });
     const controller = new AbortController();
     const pending = openai(upstream)
       .chat.completions.create({ model: "m", messages }, { signal: controller.signal })
       .catch((e: unknown) => e);
     await upstream.waitForRequests(1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Half the body is on the wire and the rest never comes.
+    await stalled.promise;
     controller.abort();
     expect(await pending).toBeInstanceOf(Error);
-    await vi.waitFor(() => expect(upstream.activeRequests()).toBe(0));
+    await upstream.waitForIdle();
   });
 
   it("drops the connection mid-stream so the OpenAI client fails instead of ending cleanly", async () => {
@@ -191,6 +210,7 @@ describe("fault injection", () => {
 
   it("paces stream events with chunkDelayMs", async () => {
     upstream = await startScriptedUpstream({ script: [{ text: "a b c", chunkDelayMs: 80 }] });
+    const started = performance.now();
     const stream = await openai(upstream).chat.completions.create({
       model: "m",
       messages,
@@ -198,9 +218,72 @@ describe("fault injection", () => {
     });
     const stamps: number[] = [];
     for await (const _chunk of stream) stamps.push(performance.now());
-    // role chunk, three words, finish chunk: four pauses between five events.
+    // role chunk, three words, finish chunk: four pauses between five events. Measured
+    // from before the request, not from the first event: a client that reads late
+    // (a loaded machine) sees events bunched, but the last can never come sooner.
     expect(stamps).toHaveLength(5);
-    expect(stamps.at(-1)! - stamps[0]!).toBeGreaterThanOrEqual(4 * 80 - 20);
+    expect(stamps.at(-1)! - started).toBeGreaterThanOrEqual(4 * 80 - 10);
+  });
+
+  it("holds the status line until released, while other requests are answered", async () => {
+    const release = deferred();
+    const waiting = deferred();
+    upstream = await startScriptedUpstream({
+      script: [{ text: "held", hold: release.promise, onWait: waiting.resolve }],
+    });
+    const client = openai(upstream);
+    let settled = false;
+    const pending = client.chat.completions.create({ model: "m", messages }).finally(() => {
+      settled = true;
+    });
+    await waiting.promise;
+    const overtaking = await client.chat.completions.create({ model: "m", messages });
+    expect(overtaking.choices[0]!.message.content).toBe("hello");
+    expect(settled).toBe(false);
+    release.resolve();
+    expect((await pending).choices[0]!.message.content).toBe("held");
+  });
+
+  it("holds a stream after holdAfterChunks events, then sends the rest", async () => {
+    const release = deferred();
+    const waiting = deferred();
+    upstream = await startScriptedUpstream({
+      script: [{ text, hold: release.promise, holdAfterChunks: 2, onWait: waiting.resolve }],
+    });
+    const stream = await openai(upstream).chat.completions.create({
+      model: "m",
+      messages,
+      stream: true,
+    });
+    const iterator = stream[Symbol.asyncIterator]();
+    const received: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const next = await iterator.next();
+      if (!next.done) received.push(next.value.choices[0]?.delta.content ?? "");
+    }
+    await waiting.promise;
+    expect(received).toEqual(["", "alpha"]);
+    expect(upstream.activeRequests()).toBe(1);
+    release.resolve();
+    for (let next = await iterator.next(); !next.done; next = await iterator.next())
+      received.push(next.value.choices[0]?.delta.content ?? "");
+    expect(received.join("")).toBe(text);
+  });
+
+  it("ends a hold that is never released when the client goes away", async () => {
+    upstream = await startScriptedUpstream({ script: [{ text, hold: new Promise(() => {}) }] });
+    const controller = new AbortController();
+    const pending = openai(upstream)
+      .chat.completions.create({ model: "m", messages }, { signal: controller.signal })
+      .catch((e: unknown) => e);
+    await upstream.waitForRequests(1);
+    expect(upstream.activeRequests()).toBe(1);
+    const busy = await upstream.waitForIdle(50).catch((e: unknown) => e);
+    expect(TimeoutError.isInstance(busy)).toBe(true);
+    controller.abort();
+    expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+    await upstream.waitForIdle();
+    expect(upstream.activeRequests()).toBe(0);
   });
 
   it("answers 500 with the provider's body when a responder throws", async () => {

@@ -91,6 +91,17 @@ function untilAborted(signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Waits for a turn's `hold` to settle; false when the client went away (or the server closed) meanwhile. */
+async function held(turn: Turn, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  turn.onWait?.();
+  const released = Promise.resolve(turn.hold).then(
+    () => true,
+    () => true,
+  );
+  return Promise.race([released, untilAborted(signal).then(() => false)]);
+}
+
 /** Writes SSE frames paced by `chunkDelayMs`, then ends, stalls, drops or errors as scripted. */
 async function writeStream(
   res: ServerResponse,
@@ -101,12 +112,19 @@ async function writeStream(
 ): Promise<void> {
   const fault = streamFaultOf(turn);
   const sendCount = fault ? Math.min(fault.after, frames.length) : frames.length;
+  const holdAt =
+    turn.hold !== undefined && turn.holdAfterChunks !== undefined
+      ? Math.min(turn.holdAfterChunks, frames.length)
+      : undefined;
   for (let i = 0; i < sendCount; i++) {
+    if (i === holdAt && !(await held(turn, signal))) return;
     if (!(await pause(i > 0 ? turn.chunkDelayMs : 0, signal))) return;
     await write(res, frames[i]!);
   }
+  if (holdAt === sendCount && fault?.kind !== "stall" && !(await held(turn, signal))) return;
   switch (fault?.kind) {
     case "stall":
+      turn.onWait?.();
       await untilAborted(signal);
       res.destroy();
       return;
@@ -134,6 +152,7 @@ export async function startScriptedUpstream(
   const closeListeners = new Set<() => void>();
   const sockets = new Set<Socket>();
   const inFlight = new Set<AbortController>();
+  const idleListeners = new Set<() => void>();
   const systemFingerprint = ids.systemFingerprint();
   let closing: Promise<void> | undefined;
 
@@ -144,6 +163,7 @@ export async function startScriptedUpstream(
     res.once("close", () => {
       controller.abort();
       inFlight.delete(controller);
+      if (inFlight.size === 0) for (const listener of idleListeners) listener();
     });
     handle(req, res, controller.signal).catch(() => {
       if (!res.headersSent) {
@@ -239,6 +259,9 @@ export async function startScriptedUpstream(
     }
 
     if (!(await pause(turn.delayMs, signal))) return;
+    const holdsHeaders =
+      turn.hold !== undefined && (body.stream !== true || turn.holdAfterChunks === undefined);
+    if (holdsHeaders && !(await held(turn, signal))) return;
 
     const turnHeaders: Record<string, string> = { ...turn.headers };
     if (turn.retryAfter !== undefined) turnHeaders["retry-after"] = String(turn.retryAfter);
@@ -268,7 +291,10 @@ export async function startScriptedUpstream(
           ...turnHeaders,
         });
         await write(res, json.slice(0, Math.floor(json.length / 2)));
-        if (fault.kind === "stall") await untilAborted(signal);
+        if (fault.kind === "stall") {
+          turn.onWait?.();
+          await untilAborted(signal);
+        }
         res.destroy();
         return;
       }
@@ -336,6 +362,29 @@ export async function startScriptedUpstream(
         };
         requestListeners.add(check);
         closeListeners.add(onClose);
+      });
+    },
+
+    waitForIdle(timeoutMs = 5_000) {
+      if (inFlight.size === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const onIdle = () => {
+          done();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(
+            new TimeoutError(
+              `expected no response in flight within ${timeoutMs} ms, ${inFlight.size} still open`,
+            ),
+          );
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          idleListeners.delete(onIdle);
+        };
+        idleListeners.add(onIdle);
       });
     },
 

@@ -46,6 +46,21 @@ export interface Turn {
   errorEventAfterChunks?: number;
   /** Characters per text (and tool-argument) delta; default splits text by words. */
   textChunkSize?: number;
+
+  /**
+   * A hold/release knob: the response waits until this settles (or the client
+   * goes away). It holds the status line (after `delayMs`), or, with
+   * `holdAfterChunks`, a stream after that many events.
+   */
+  hold?: PromiseLike<unknown>;
+  /** Stream: with `hold`, send N events, then wait for it before sending the rest. */
+  holdAfterChunks?: number;
+  /**
+   * Called when the response starts to wait on `hold` or on a stall, once
+   * everything before it was handed to the socket: the moment after which it
+   * sends nothing until released (or, for a stall, ever).
+   */
+  onWait?: () => void;
 }
 
 export interface RecordedRequest {
@@ -84,6 +99,8 @@ export interface ScriptedUpstream {
   activeRequests(): number;
   /** Resolves once `requests.length >= n`; rejects after `timeoutMs` (default 5000). */
   waitForRequests(n: number, timeoutMs?: number): Promise<void>;
+  /** Resolves once `activeRequests()` is 0; rejects with a `TimeoutError` after `timeoutMs` (default 5000). */
+  waitForIdle(timeoutMs?: number): Promise<void>;
   /** Stops listening and destroys open sockets. Idempotent. */
   close(): Promise<void>;
 }
