@@ -348,7 +348,16 @@ describe("toOpenAIResponse", () => {
   });
 
   it("sends SSE keep-alive comments while a tool runs", async () => {
-    const toolset = new FakeToolset({ slow: { run: slowTool(250, "late") } });
+    // The tool answers only once the client has read a keep-alive: one is sent while it runs.
+    const keptAlive = deferred();
+    const toolset = new FakeToolset({
+      slow: {
+        run: async () => {
+          await keptAlive.promise;
+          return "late";
+        },
+      },
+    });
     const run = runAgent({
       backend: new FakeBackend([calls([{ name: "slow" }]), text("ok")]),
       model: "m",
@@ -356,7 +365,12 @@ describe("toOpenAIResponse", () => {
       toolset,
     });
     const response = await toOpenAIResponse(run, { model: "a", stream: true, keepAliveMs: 50 });
-    const body = await response.text();
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let body = "";
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      body += next.value;
+      if (body.includes(": keep-alive\n\n")) keptAlive.resolve();
+    }
     expect(body).toContain(": keep-alive\n\n");
     expect(body.trimEnd().endsWith("data: [DONE]")).toBe(true);
   });

@@ -18,7 +18,6 @@ import {
   FakeToolset,
   failing,
   gated,
-  slowTool,
   text,
   usage,
 } from "./fakes.js";
@@ -360,9 +359,24 @@ describe("runAgent: MCP tool rounds", () => {
   });
 
   it("runs a step's calls concurrently and keeps results in call order", async () => {
+    // "slow" ends only after "fast"'s result event, and "fast" only once "slow" has
+    // started: each waits on the other's event, so the order holds under any load.
+    const slowStarted = deferred();
+    const fastReported = deferred();
     const toolset = new FakeToolset({
-      slow: { run: slowTool(400, "slow result") },
-      fast: { run: slowTool(150, "fast result") },
+      slow: {
+        run: async () => {
+          slowStarted.resolve();
+          await fastReported.promise;
+          return "slow result";
+        },
+      },
+      fast: {
+        run: async () => {
+          await slowStarted.promise;
+          return "fast result";
+        },
+      },
     });
     const backend = new FakeBackend([
       calls([
@@ -372,7 +386,11 @@ describe("runAgent: MCP tool rounds", () => {
       text("both done"),
     ]);
     const run = runAgent({ backend, model: "m", messages: [user("go")], toolset });
-    const events = await collect(run);
+    const events: AgentEvent[] = [];
+    for await (const event of run) {
+      events.push(event);
+      if (event.type === "tool-result" && event.callId === "b") fastReported.resolve();
+    }
     const [slow, fast] = toolset.calls;
     // Overlap: each call started before the other ended.
     expect(fast!.start).toBeLessThan(slow!.end!);
@@ -834,10 +852,19 @@ describe("runAgent: failures", () => {
       model: "m",
       messages: [user("hi")],
     });
-    const events = await collect(run);
-    expect(events.at(-1)?.type).toBe("error");
-    // Give a stray rejection the chance to surface; vitest fails the run if it does.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const events = await collect(run);
+      expect(events.at(-1)?.type).toBe("error");
+      // Node reports a rejection nobody handled once the microtasks of the turn
+      // that rejected it have run: one macrotask later, not after some time.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });
 
@@ -925,7 +952,14 @@ describe("runAgent: abort", () => {
   });
 
   it("keeps an AiProxyError abort reason, such as a gateway deadline", async () => {
-    const backend = new FakeBackend([gated([], new Promise(() => {}), [])]);
+    const called = deferred();
+    const waiting = gated([], new Promise(() => {}), []);
+    const backend = new FakeBackend([
+      (request, signal) => {
+        called.resolve();
+        return waiting(request, signal);
+      },
+    ]);
     const controller = new AbortController();
     const run = runAgent({
       backend,
@@ -933,8 +967,11 @@ describe("runAgent: abort", () => {
       messages: [user("go")],
       signal: controller.signal,
     });
-    setTimeout(() => controller.abort(new TimeoutError("request deadline")), 10);
+    // The deadline strikes while the backend call is in flight.
+    await called.promise;
+    controller.abort(new TimeoutError("request deadline"));
     await expect(run.result).rejects.toThrow("request deadline");
+    expect(backend.signals[0]?.aborted).toBe(true);
   });
 
   it("does not call the backend when the signal is already aborted", async () => {
