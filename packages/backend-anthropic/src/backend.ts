@@ -2,153 +2,117 @@ import {
   type BackendEvent,
   type CallOptions,
   type Completion,
-  deadline,
   type ExchangeConfig,
+  type ExchangeOptions,
+  exchangeJson,
+  exchangeStream,
   type LlmBackend,
   type LlmRequest,
   parseJsonObject,
-  type RetryPolicy,
-  readBody,
-  readFailure,
-  readSse,
   resolveExchange,
-  UpstreamAttempts,
+  type UpstreamBody,
   UpstreamError,
 } from "@aiproxy/core";
+import { streamError } from "./errors.js";
 import { toAnthropicRequest } from "./request.js";
 import { fromAnthropicMessage } from "./response.js";
+import { assertMessage } from "./shape.js";
 import { StreamState } from "./stream-state.js";
 import type { AnthropicMessage } from "./wire.js";
 
-export interface AnthropicBackendOptions {
+export interface AnthropicBackendOptions extends ExchangeOptions {
   /** Default `https://api.anthropic.com/v1`; requests go to `{baseUrl}/messages`. */
   baseUrl?: string;
   /** Sent as `x-api-key`. Never appears in an error message. */
   apiKey?: string;
   /** The `anthropic-version` header. Default `2023-06-01`. */
   anthropicVersion?: string;
-  /** Extra headers on every request, e.g. `anthropic-beta`; they may override the defaults. */
-  defaultHeaders?: Record<string, string>;
   /** `max_tokens` when a request sets none (Anthropic requires one). Default 4096. */
   defaultMaxTokens?: number;
-  /** The whole exchange: retries, waits and the body. Default 10 minutes. */
-  timeoutMs?: number;
-  /** Until response headers arrive, per attempt. Default 30 s. */
-  connectTimeoutMs?: number;
-  /** A stream that sends nothing (not even a ping) for this long fails. Default 120 s. */
-  streamIdleTimeoutMs?: number;
-  /** Retries before the first byte of output. Default 2; shorthand for `retry.maxRetries`. */
-  maxRetries?: number;
-  retry?: RetryPolicy;
-  /** For tests and custom agents. Default: the global `fetch`. */
-  fetch?: typeof fetch;
 }
 
-export const DEFAULT_BASE_URL = "https://api.anthropic.com/v1";
+export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com/v1";
 export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
-interface Config extends ExchangeConfig {
-  defaultMaxTokens: number | undefined;
-}
 
 /** An LlmBackend over Anthropic's native Messages API. */
 export function createAnthropicBackend(options: AnthropicBackendOptions = {}): LlmBackend {
   const config = resolveConfig(options);
+  const { defaultMaxTokens } = options;
   return {
     provider: "anthropic",
-    generate: (request: LlmRequest, call?: CallOptions) => generate(config, request, call?.signal),
-    stream: (request: LlmRequest, call?: CallOptions) => stream(config, request, call?.signal),
+    generate: (request: LlmRequest, call?: CallOptions) =>
+      exchangeJson(
+        config,
+        JSON.stringify(toAnthropicRequest(request, { defaultMaxTokens })),
+        (body, status) => messageFrom(body, status, config.secrets),
+        { signal: call?.signal },
+      ),
+    stream: (request: LlmRequest, call?: CallOptions) =>
+      exchangeStream(
+        config,
+        JSON.stringify(toAnthropicRequest(request, { defaultMaxTokens, stream: true })),
+        (body) => decodeStream(body, config.secrets),
+        { signal: call?.signal },
+      ),
   };
 }
 
-function resolveConfig(options: AnthropicBackendOptions): Config {
-  const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
+function resolveConfig(options: AnthropicBackendOptions): ExchangeConfig {
+  const baseUrl = (options.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL).replace(/\/+$/, "");
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "anthropic-version": options.anthropicVersion ?? DEFAULT_ANTHROPIC_VERSION,
     ...options.defaultHeaders,
   };
   if (options.apiKey) headers["x-api-key"] = options.apiKey;
-  return {
-    ...resolveExchange(`${baseUrl}/messages`, headers, options.apiKey, options),
-    defaultMaxTokens: options.defaultMaxTokens,
+  return resolveExchange(`${baseUrl}/messages`, headers, options.apiKey, options);
+}
+
+/** A parsed 2xx body as a completion; one that is an error event, or no message, fails. */
+function messageFrom(body: Record<string, unknown>, status: number, secrets: string[]): Completion {
+  // Some proxies (and the API itself, mid-flight) send an error with a 200.
+  if (body.type === "error") throw streamError(body.error, secrets);
+  assertMessage(body, status, "Upstream response");
+  return fromAnthropicMessage(body as AnthropicMessage);
+}
+
+/** One streamed response as backend events; a stream cut off before message_stop fails. */
+async function* decodeStream(body: UpstreamBody, secrets: string[]): AsyncGenerator<BackendEvent> {
+  if (/^application\/json\b/i.test(body.headers.get("content-type") ?? "")) {
+    // A server that ignores `stream: true` answers with one whole message.
+    yield* eventsOf(messageFrom(await body.json(), body.status, secrets));
+    return;
+  }
+  const state = new StreamState(body.status);
+  for await (const message of body.events()) {
+    const event = parseJsonObject(message.data, body.status);
+    if (message.event === "error" && event.type !== "error") {
+      throw streamError(typeof event.error === "object" ? event.error : event, secrets);
+    }
+    if (typeof event.type !== "string") continue;
+    yield* state.apply(event as { type: string }, secrets);
+    if (state.done) return;
+  }
+  throw new UpstreamError({
+    upstreamStatus: 0,
+    message: "Upstream stream ended before message_stop",
+  });
+}
+
+/** A whole completion as the events a stream of it would have produced. */
+function* eventsOf(completion: Completion): Generator<BackendEvent> {
+  const { message } = completion;
+  if (message.content) yield { type: "text-delta", delta: message.content };
+  for (const [index, call] of (message.tool_calls ?? []).entries()) {
+    yield { type: "tool-call-delta", index, id: call.id, name: call.function.name };
+    yield { type: "tool-call-delta", index, argumentsDelta: call.function.arguments };
+  }
+  const finish: BackendEvent = {
+    type: "finish",
+    finishReason: completion.finishReason,
+    usage: completion.usage,
+    message,
   };
-}
-
-async function generate(
-  config: Config,
-  request: LlmRequest,
-  signal: AbortSignal | undefined,
-): Promise<Completion> {
-  const body = JSON.stringify(
-    toAnthropicRequest(request, { defaultMaxTokens: config.defaultMaxTokens }),
-  );
-  const overall = deadline(config.timeoutMs, signal, "Upstream request");
-  const attempts = new UpstreamAttempts(config, overall.signal, Date.now() + config.timeoutMs);
-  try {
-    for (;;) {
-      const upstream = await attempts.open(body, "application/json");
-      try {
-        const text = await readBody(upstream.response, upstream.signal);
-        return fromAnthropicMessage(
-          parseJsonObject(text, upstream.response.status) as AnthropicMessage,
-        );
-      } catch (error) {
-        // Nothing reached the caller yet, so a broken body may be retried.
-        await attempts.backoff(readFailure(error, upstream.signal, config.secrets));
-      } finally {
-        upstream.release();
-      }
-    }
-  } finally {
-    overall.clear();
-  }
-}
-
-async function* stream(
-  config: Config,
-  request: LlmRequest,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<BackendEvent> {
-  const body = JSON.stringify(
-    toAnthropicRequest(request, { defaultMaxTokens: config.defaultMaxTokens, stream: true }),
-  );
-  const overall = deadline(config.timeoutMs, signal, "Upstream request");
-  const attempts = new UpstreamAttempts(config, overall.signal, Date.now() + config.timeoutMs);
-  let yielded = false;
-  try {
-    for (;;) {
-      const upstream = await attempts.open(body, "text/event-stream");
-      try {
-        const state = new StreamState();
-        const events = upstream.response.body
-          ? readSse(upstream.response.body, {
-              signal: upstream.signal,
-              idleTimeoutMs: config.streamIdleTimeoutMs,
-            })
-          : [];
-        for await (const message of events) {
-          const event = parseJsonObject(message.data, upstream.response.status);
-          if (typeof event.type !== "string") continue;
-          for (const out of state.apply(event as { type: string }, config.secrets)) {
-            yielded = true;
-            yield out;
-          }
-          if (state.done) return;
-        }
-        throw new UpstreamError({
-          upstreamStatus: 0,
-          message: "Upstream stream ended before message_stop",
-        });
-      } catch (error) {
-        const cause = readFailure(error, upstream.signal, config.secrets);
-        // Once output reached the caller a retry would repeat it.
-        if (yielded) throw cause;
-        await attempts.backoff(cause);
-      } finally {
-        upstream.release();
-      }
-    }
-  } finally {
-    overall.clear();
-  }
+  if (completion.id !== undefined) finish.id = completion.id;
+  yield finish;
 }

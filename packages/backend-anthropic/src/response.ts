@@ -82,11 +82,11 @@ export function finishReasonOf(stopReason: string | null | undefined): FinishRea
  * prompt count includes them, so they are added back.
  */
 export function usageOf(usage: AnthropicUsage | null | undefined): Usage {
-  const input = usage?.input_tokens ?? 0;
-  const cacheRead = usage?.cache_read_input_tokens;
-  const cacheCreation = usage?.cache_creation_input_tokens;
+  const input = count(usage?.input_tokens) ?? 0;
+  const cacheRead = count(usage?.cache_read_input_tokens);
+  const cacheCreation = count(usage?.cache_creation_input_tokens);
   const promptTokens = input + (cacheRead ?? 0) + (cacheCreation ?? 0);
-  const completionTokens = usage?.output_tokens ?? 0;
+  const completionTokens = count(usage?.output_tokens) ?? 0;
   const result: Usage = {
     promptTokens,
     completionTokens,
@@ -94,7 +94,12 @@ export function usageOf(usage: AnthropicUsage | null | undefined): Usage {
   };
   if (typeof cacheRead === "number") result.cachedTokens = cacheRead;
   if (typeof cacheCreation === "number") result.cacheCreationTokens = cacheCreation;
-  const thinking = usage?.output_tokens_details?.thinking_tokens;
-  if (typeof thinking === "number") result.reasoningTokens = thinking;
+  const thinking = count(usage?.output_tokens_details?.thinking_tokens);
+  if (thinking !== undefined) result.reasoningTokens = thinking;
   return result;
+}
+
+/** A token count as a number; anything else a server sends there counts as absent. */
+function count(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }

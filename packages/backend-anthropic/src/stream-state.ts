@@ -1,6 +1,7 @@
-import type { BackendEvent } from "@aiproxy/core";
+import { type BackendEvent, UpstreamError } from "@aiproxy/core";
 import { streamError } from "./errors.js";
 import { assembleCompletion } from "./response.js";
+import { blockProblem, isObject, messageProblem } from "./shape.js";
 import type {
   AnthropicContentBlock,
   AnthropicMessage,
@@ -33,13 +34,24 @@ export class StreamState {
   private usage: AnthropicUsage = {};
   done = false;
 
+  /** `status`: the response's, for the UpstreamError of an event of the wrong shape. */
+  constructor(private readonly status = 200) {}
+
   /** The canonical events for one upstream event; throws on an `error` event. */
   apply(event: StreamEvent, secrets: string[]): BackendEvent[] {
     switch (event.type) {
-      case "message_start":
+      case "message_start": {
+        const problem = messageProblem(event.message ?? {}, true);
+        if (problem) this.fail(`message_start ${problem}`);
         return this.start(event.message as AnthropicMessage | undefined);
-      case "content_block_start":
+      }
+      case "content_block_start": {
+        const block = event.content_block as { type?: unknown } | undefined;
+        if (block?.type === "tool_use" && blockProblem(block)) {
+          this.fail(`content_block_start has ${blockProblem(block)}`);
+        }
         return this.blockStart(event.index as number, event.content_block as AnthropicContentBlock);
+      }
       case "content_block_delta":
         return this.blockDelta(event.index as number, event.delta as StreamEvent);
       case "content_block_stop":
@@ -55,6 +67,13 @@ export class StreamState {
         // `ping`, and event types added after this was written.
         return [];
     }
+  }
+
+  private fail(problem: string): never {
+    throw new UpstreamError({
+      upstreamStatus: this.status,
+      message: `Upstream stream's ${problem}`,
+    });
   }
 
   private start(message: AnthropicMessage | undefined): BackendEvent[] {
@@ -146,7 +165,7 @@ export class StreamState {
   }
 
   private messageDelta(event: StreamEvent): BackendEvent[] {
-    const delta = (event.delta ?? {}) as Record<string, unknown>;
+    const delta = (isObject(event.delta) ? event.delta : {}) as Record<string, unknown>;
     for (const key of ["stop_reason", "stop_sequence", "stop_details"] as const) {
       if (delta[key] !== undefined) this.message[key] = delta[key] as never;
     }
@@ -156,7 +175,7 @@ export class StreamState {
 
   /** Usage in `message_delta` is cumulative: a count it carries replaces the earlier one. */
   private mergeUsage(usage: AnthropicUsage | null | undefined): void {
-    if (!usage) return;
+    if (!isObject(usage)) return;
     for (const [key, value] of Object.entries(usage)) {
       if (value !== null && value !== undefined) this.usage[key] = value;
     }

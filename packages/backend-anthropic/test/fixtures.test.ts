@@ -1,6 +1,7 @@
 import type { BackendEvent, Completion, LlmBackend, LlmRequest } from "@aiproxy/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAnthropicBackend, toAnthropicRequest } from "../src/index.js";
+import { createAnthropicBackend } from "../src/index.js";
+import { toAnthropicRequest } from "../src/request.js";
 import {
   collect,
   json,

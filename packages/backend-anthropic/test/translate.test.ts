@@ -1,12 +1,7 @@
 import { type ChatMessage, InvalidRequestError, type LlmRequest } from "@aiproxy/core";
 import { describe, expect, it } from "vitest";
-import {
-  finishReasonOf,
-  fromAnthropicMessage,
-  PLACEHOLDER_USER_TEXT,
-  toAnthropicRequest,
-  usageOf,
-} from "../src/index.js";
+import { PLACEHOLDER_USER_TEXT, toAnthropicRequest } from "../src/request.js";
+import { finishReasonOf, fromAnthropicMessage, usageOf } from "../src/response.js";
 
 const req = (messages: ChatMessage[], extra: Partial<LlmRequest> = {}): LlmRequest => ({
   model: "claude-sonnet-4-5",

@@ -1,10 +1,8 @@
 import type { BackendEvent, Completion, LlmBackend, LlmRequest } from "@aiproxy/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ChunkAccumulator,
-  createOpenAIBackend,
-  type OpenAIChatCompletionChunk,
-} from "../src/index.js";
+import { ChunkAccumulator } from "../src/accumulator.js";
+import { createOpenAIBackend } from "../src/index.js";
+import type { OpenAIChatCompletionChunk } from "../src/wire.js";
 import {
   chunksOf,
   collect,

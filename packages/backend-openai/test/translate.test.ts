@@ -1,14 +1,9 @@
 import { type LlmRequest, UpstreamError } from "@aiproxy/core";
 import { describe, expect, it } from "vitest";
-import {
-  ChunkAccumulator,
-  finishReasonOf,
-  fromOpenAICompletion,
-  type OpenAIChatCompletionChunk,
-  type OpenAIResponseMessage,
-  toOpenAIRequest,
-  usageOf,
-} from "../src/index.js";
+import { ChunkAccumulator } from "../src/accumulator.js";
+import { toOpenAIRequest } from "../src/request.js";
+import { finishReasonOf, fromOpenAICompletion, usageOf } from "../src/response.js";
+import type { OpenAIChatCompletionChunk, OpenAIResponseMessage } from "../src/wire.js";
 
 const base: LlmRequest = { model: "m", messages: [{ role: "user", content: "Hi" }] };
 

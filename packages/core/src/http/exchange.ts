@@ -1,18 +1,36 @@
-import { AiProxyError, abortError, UpstreamError } from "../errors.js";
-import { redactSecrets } from "../redact.js";
-import { sleep } from "./signals.js";
-import {
-  describeCause,
-  fetchUpstream,
-  isRetryableStatus,
-  type RetryPolicy,
-  type UpstreamResponse,
-} from "./upstream.js";
+import { abortError } from "../errors.js";
+import { UpstreamAttempts } from "./attempts.js";
+import { discardBody, parseJsonObject, readBody, readFailure, unexpectedBody } from "./body.js";
+import { deadline } from "./signals.js";
+import { readSse, type SseMessage } from "./sse.js";
+import type { AttemptInfo, RetryInfo, RetryPolicy, UpstreamResponse } from "./upstream.js";
 
-/**
- * What an LLM adapter needs to talk to its provider; `resolveExchange`
- * builds one from the options every adapter shares.
- */
+/** How an adapter talks to its provider; every adapter's options extend this. */
+export interface ExchangeOptions {
+  /** The whole exchange: retries, waits and the body. Default 10 minutes. */
+  timeoutMs?: number;
+  /** Until response headers arrive, per attempt. Default 30 s. */
+  connectTimeoutMs?: number;
+  /** A stream that sends nothing (not even a ping) for this long fails with a TimeoutError. Default 120 s. */
+  streamIdleTimeoutMs?: number;
+  /** Retries before the first byte of output. Default 2; shorthand for `retry.maxRetries`. */
+  maxRetries?: number;
+  retry?: RetryPolicy;
+  /** The largest non-streamed response body accepted, counted while reading. Default 32 MiB. */
+  maxResponseBytes?: number;
+  /** The largest single SSE event accepted, counted while reading. Default 4 MiB. */
+  maxEventBytes?: number;
+  /** For tests and custom agents. Default: the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Extra headers on every request; they may override the adapter's own. Credential-like values are redacted from errors. */
+  defaultHeaders?: Record<string, string>;
+  /** Called as each HTTP request ends: its status arrived, or it failed without one. */
+  onAttempt?: (info: AttemptInfo) => void;
+  /** Called before each retry's wait, with the failure being retried. */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+/** ExchangeOptions resolved for one endpoint; built by `resolveExchange`. */
 export interface ExchangeConfig {
   url: string;
   headers: Record<string, string>;
@@ -22,18 +40,14 @@ export interface ExchangeConfig {
   connectTimeoutMs: number | undefined;
   streamIdleTimeoutMs: number;
   retry: Required<RetryPolicy>;
+  maxResponseBytes: number;
+  maxEventBytes: number;
   fetch: typeof fetch | undefined;
+  onAttempt: ((info: AttemptInfo) => void) | undefined;
+  onRetry: ((info: RetryInfo) => void) | undefined;
 }
 
-export interface ExchangeOptions {
-  timeoutMs?: number;
-  connectTimeoutMs?: number;
-  streamIdleTimeoutMs?: number;
-  maxRetries?: number;
-  retry?: RetryPolicy;
-  fetch?: typeof fetch;
-  defaultHeaders?: Record<string, string>;
-}
+const MiB = 1024 * 1024;
 
 /**
  * The shared half of an adapter's config. `credential` is the API key, and
@@ -62,138 +76,131 @@ export function resolveExchange(
       baseDelayMs: options.retry?.baseDelayMs ?? 500,
       maxDelayMs: options.retry?.maxDelayMs ?? 20_000,
     },
+    maxResponseBytes: options.maxResponseBytes ?? 32 * MiB,
+    maxEventBytes: options.maxEventBytes ?? 4 * MiB,
     fetch: options.fetch,
+    onAttempt: options.onAttempt,
+    onRetry: options.onRetry,
   };
 }
 
-/** An upstream failure the same request may get past if sent again. */
-export function isRetryableUpstream(error: unknown): error is UpstreamError {
-  return UpstreamError.isInstance(error) && isRetryableStatus(error.upstreamStatus);
+/** A 2xx response as a stream decoder sees it: read through the exchange's limits. */
+export interface UpstreamBody {
+  readonly status: number;
+  readonly headers: Headers;
+  /** The whole body as a JSON object, at most `maxResponseBytes`; anything else fails. */
+  json(): Promise<Record<string, unknown>>;
+  /** The body as server-sent events, each at most `maxEventBytes`, under the idle timeout. */
+  events(): AsyncIterable<SseMessage>;
+}
+
+export interface ExchangeCallOptions {
+  signal?: AbortSignal | undefined;
 }
 
 /**
- * The retries of one adapter call. fetchUpstream retries the statuses it
- * sees before returning; this adds what it cannot see: a body or stream that
- * fails before any output was delivered. All share one budget, and no wait
- * may run past the call's deadline: a longer Retry-After fails at once, and
- * the client gets it.
+ * POSTs `body` and returns `parse` of the JSON answer. Statuses, broken
+ * connections and cut-off bodies are retried within the config's budget
+ * and deadline; `parse` runs once per complete body, and whatever it throws
+ * is final.
  */
-export class UpstreamAttempts {
-  private retries = 0;
-
-  constructor(
-    private readonly config: ExchangeConfig,
-    private readonly signal: AbortSignal,
-    private readonly deadlineAt: number,
-  ) {}
-
-  /** The longest wait allowed now: the policy's limit, or the time left if that is shorter. */
-  private maxDelayMs(): number {
-    return Math.max(0, Math.min(this.config.retry.maxDelayMs, this.deadlineAt - Date.now()));
-  }
-
-  /** POSTs `body` until a 2xx arrives or the failure may not be retried. */
-  async open(body: string, accept: string): Promise<UpstreamResponse> {
+export async function exchangeJson<T>(
+  config: ExchangeConfig,
+  body: string,
+  parse: (json: Record<string, unknown>, status: number) => T,
+  { signal }: ExchangeCallOptions = {},
+): Promise<T> {
+  const overall = deadline(config.timeoutMs, signal, "Upstream request");
+  const attempts = new UpstreamAttempts(config, overall.signal, Date.now() + config.timeoutMs);
+  try {
     for (;;) {
+      const upstream = await attempts.open(body, "application/json");
       try {
-        return await fetchUpstream(
-          this.config.url,
-          { method: "POST", headers: { accept, ...this.config.headers }, body },
-          {
-            signal: this.signal,
-            // The caller's deadline already bounds the whole call.
-            timeoutMs: Number.POSITIVE_INFINITY,
-            connectTimeoutMs: this.config.connectTimeoutMs,
-            retry: {
-              ...this.config.retry,
-              maxDelayMs: this.maxDelayMs(),
-              maxRetries: Math.max(0, this.config.retry.maxRetries - this.retries),
-            },
-            secrets: this.config.secrets,
-            fetch: this.config.fetch,
-            onRetry: () => {
-              this.retries++;
-            },
-          },
-        );
+        const json = await upstreamBody(upstream, config).json();
+        try {
+          return parse(json, upstream.response.status);
+        } catch (error) {
+          throw unexpectedBody(error, upstream.response.status);
+        }
       } catch (error) {
-        await this.backoff(error);
+        // Nothing reached the caller yet, so a broken body may be retried.
+        await attempts.backoff(error);
+      } finally {
+        upstream.release();
+        discardBody(upstream.response);
       }
     }
-  }
-
-  /** Waits before the next attempt, or rethrows `error` when it may not be retried. */
-  async backoff(error: unknown): Promise<void> {
-    const { maxRetries, baseDelayMs } = this.config.retry;
-    if (!isRetryableUpstream(error) || this.retries >= maxRetries || this.signal.aborted) {
-      throw error;
-    }
-    const maxDelayMs = this.maxDelayMs();
-    const requested = error.retryAfter;
-    if (requested !== undefined && requested * 1000 > maxDelayMs) throw error;
-    const delayMs =
-      requested !== undefined
-        ? requested * 1000
-        : Math.min(maxDelayMs, baseDelayMs * 2 ** this.retries * (0.75 + Math.random() / 2));
-    this.retries++;
-    try {
-      await sleep(delayMs, this.signal);
-    } catch {
-      throw abortError(this.signal);
-    }
+  } finally {
+    overall.clear();
   }
 }
 
-/** Any failure while reading a response, as an AiProxyError that names no secret. */
-export function readFailure(error: unknown, signal: AbortSignal, secrets: string[]): AiProxyError {
-  if (AiProxyError.isInstance(error)) return error;
-  if (signal.aborted) return abortError(signal);
-  return new UpstreamError({
-    upstreamStatus: 0,
-    message: redactSecrets(
-      `Upstream connection failed mid-response: ${describeCause(error)}`,
-      secrets,
-    ),
-  });
-}
-
-/** A JSON object from a 2xx body; anything else is an UpstreamError not worth retrying. */
-export function parseJsonObject(text: string, status: number): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
-  if (value && typeof value === "object" && !Array.isArray(value)) {
-    return value as Record<string, unknown>;
-  }
-  throw new UpstreamError({ upstreamStatus: status, message: "Upstream sent malformed JSON" });
-}
-
-/** The whole body, given up (and the connection closed) as soon as `signal` aborts. */
-export async function readBody(response: Response, signal: AbortSignal): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const onAbort = () => {
-    reader.cancel().catch(() => {});
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
-  const chunks: Uint8Array[] = [];
+/**
+ * POSTs `body` and yields what `decode` makes of the response. A failure
+ * before `decode` yielded anything is retried like a status; once output
+ * reached the caller, it is thrown, since a retry would repeat that output.
+ * Breaking out of the loop closes the connection.
+ */
+export async function* exchangeStream<T>(
+  config: ExchangeConfig,
+  body: string,
+  decode: (body: UpstreamBody) => AsyncIterable<T>,
+  { signal }: ExchangeCallOptions = {},
+): AsyncGenerator<T> {
+  const overall = deadline(config.timeoutMs, signal, "Upstream request");
+  const attempts = new UpstreamAttempts(config, overall.signal, Date.now() + config.timeoutMs);
+  let yielded = false;
   try {
     for (;;) {
-      if (signal.aborted) throw abortError(signal);
-      const { done, value } = await reader.read();
-      if (signal.aborted) throw abortError(signal);
-      if (done) break;
-      chunks.push(value);
+      const upstream = await attempts.open(body, "text/event-stream");
+      try {
+        for await (const item of decode(upstreamBody(upstream, config))) {
+          yielded = true;
+          yield item;
+        }
+        return;
+      } catch (error) {
+        const cause = upstream.signal.aborted
+          ? abortError(upstream.signal)
+          : unexpectedBody(error, upstream.response.status);
+        if (yielded) throw cause;
+        await attempts.backoff(cause);
+      } finally {
+        upstream.release();
+        discardBody(upstream.response);
+      }
     }
-  } catch (error) {
-    await reader.cancel().catch(() => {});
-    throw error;
   } finally {
-    signal.removeEventListener("abort", onAbort);
-    reader.releaseLock();
+    overall.clear();
   }
-  return Buffer.concat(chunks).toString("utf8");
+}
+
+function upstreamBody(upstream: UpstreamResponse, config: ExchangeConfig): UpstreamBody {
+  const { response, signal } = upstream;
+  return {
+    status: response.status,
+    headers: response.headers,
+    async json() {
+      let text: string;
+      try {
+        text = await readBody(response, signal, config.maxResponseBytes);
+      } catch (error) {
+        throw readFailure(error, signal, config.secrets);
+      }
+      return parseJsonObject(text, response.status);
+    },
+    async *events() {
+      if (!response.body) return;
+      try {
+        yield* readSse(response.body, {
+          signal,
+          idleTimeoutMs: config.streamIdleTimeoutMs,
+          maxEventBytes: config.maxEventBytes,
+          status: response.status,
+        });
+      } catch (error) {
+        throw readFailure(error, signal, config.secrets);
+      }
+    },
+  };
 }

@@ -1,14 +1,13 @@
+export { parseJsonObject } from "./body.js";
 export {
+  type ExchangeCallOptions,
   type ExchangeConfig,
   type ExchangeOptions,
-  isRetryableUpstream,
-  parseJsonObject,
-  readBody,
-  readFailure,
+  exchangeJson,
+  exchangeStream,
   resolveExchange,
-  UpstreamAttempts,
+  type UpstreamBody,
 } from "./exchange.js";
-export { parseRetryAfter } from "./retry-after.js";
 export {
   type Deadline,
   deadline,
@@ -17,13 +16,5 @@ export {
   sleep,
   untilAborted,
 } from "./signals.js";
-export { readSse, type SseMessage, type SseOptions } from "./sse.js";
-export {
-  describeCause,
-  fetchUpstream,
-  isRetryableStatus,
-  type RetryPolicy,
-  type UpstreamRequestOptions,
-  type UpstreamResponse,
-  upstreamErrorFrom,
-} from "./upstream.js";
+export type { SseMessage } from "./sse.js";
+export type { AttemptInfo, RetryInfo, RetryPolicy } from "./upstream.js";

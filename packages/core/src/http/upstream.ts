@@ -22,8 +22,31 @@ export interface UpstreamRequestOptions {
   /** Strings that must never appear in an error message (API keys). */
   secrets?: string[];
   fetch?: typeof fetch;
+  /** Called as each attempt ends: its response status arrived, or it failed without one. */
+  onAttempt?: (info: AttemptInfo) => void;
   /** Called before each retry; for logs and tests. */
-  onRetry?: (info: { attempt: number; delayMs: number; error: AiProxyError }) => void;
+  onRetry?: (info: RetryInfo) => void;
+}
+
+/** One HTTP request of an exchange, as reported to `onAttempt`. */
+export interface AttemptInfo {
+  /** 1 for the first request, 2 for the first retry, and so on. */
+  attempt: number;
+  /** The upstream's HTTP status; 0 when no response arrived. */
+  status: number;
+  /** Why the attempt failed; absent for a 2xx. */
+  error?: AiProxyError;
+  /** From sending the request to its status (or failure). */
+  durationMs: number;
+}
+
+/** A retry about to be waited for, as reported to `onRetry`. */
+export interface RetryInfo {
+  /** The attempt that failed; the next one is `attempt + 1`. */
+  attempt: number;
+  /** How long the exchange waits before sending it again. */
+  delayMs: number;
+  error: AiProxyError;
 }
 
 export interface UpstreamResponse {
@@ -65,6 +88,16 @@ export async function fetchUpstream(
       // following the overall one after the headers: only the connect timer stops there.
       const connect = deadline(options.connectTimeoutMs ?? 30_000, undefined, "Upstream connect");
       const attemptSignal = linkSignals(overall.signal, connect.signal);
+      const startedAt = performance.now();
+      const report = (status: number, failure?: AiProxyError) => {
+        const info: AttemptInfo = {
+          attempt: attempt + 1,
+          status,
+          durationMs: performance.now() - startedAt,
+        };
+        if (failure) info.error = failure;
+        options.onAttempt?.(info);
+      };
       try {
         // Redirects are refused: an LLM API has no business redirecting a POST
         // that carries a credential, and with redirects allowed fetch clones
@@ -77,6 +110,7 @@ export async function fetchUpstream(
         });
         if (response.ok) {
           connect.clear();
+          report(response.status);
           // The body is read under the overall deadline, not the connect one.
           return { response, signal: overall.signal, release: () => overall.clear() };
         }
@@ -85,10 +119,14 @@ export async function fetchUpstream(
         connect.clear();
         attemptSignal.unlink();
         if (overall.signal.aborted) throw abortError(overall.signal);
+        report(response.status, error);
       } catch (cause) {
         connect.clear();
         attemptSignal.unlink();
-        if (overall.signal.aborted) throw abortError(overall.signal);
+        if (overall.signal.aborted) {
+          report(0, abortError(overall.signal));
+          throw abortError(overall.signal);
+        }
         if (isRedirectRefusal(cause))
           throw new UpstreamError({
             upstreamStatus: 0,
@@ -103,6 +141,7 @@ export async function fetchUpstream(
               upstreamStatus: 0,
               message: redactSecrets(`Upstream unreachable: ${describeCause(cause)}`, secrets),
             });
+        report(0, error);
       }
       const retryable = isRetryable(error);
       if (!retryable || attempt >= maxRetries) throw error;
@@ -141,7 +180,7 @@ export async function upstreamErrorFrom(
   response: Response,
   secrets: string[] = [],
 ): Promise<UpstreamError> {
-  const text = await response.text().catch(() => "");
+  const text = await leadingText(response, ERROR_BODY_MAX_BYTES).catch(() => "");
   let message = text.slice(0, 2000) || response.statusText || "no body";
   let upstreamCode: string | null = null;
   try {
@@ -163,6 +202,29 @@ export async function upstreamErrorFrom(
     retryAfter: parseRetryAfter(response.headers),
     message: redactSecrets(`Upstream returned ${response.status}: ${message}`, secrets),
   });
+}
+
+/** More than any provider's error body; the message keeps only 2,000 characters of it. */
+const ERROR_BODY_MAX_BYTES = 64 * 1024;
+
+/** The first `maxBytes` of a body, then the connection closed: an error body may be endless. */
+async function leadingText(response: Response, maxBytes: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (total < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) return Buffer.concat(chunks).toString("utf8");
+      chunks.push(value);
+      total += value.byteLength;
+    }
+    await reader.cancel().catch(() => {});
+    return Buffer.concat(chunks).subarray(0, maxBytes).toString("utf8");
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /** An error's message with its system code (ECONNREFUSED, ...), for error messages. */
