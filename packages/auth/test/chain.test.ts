@@ -1,4 +1,4 @@
-import { AbortedError } from "@aiproxy/core";
+import { AbortedError, REDACTED } from "@aiproxy/core";
 import { describe, expect, it } from "vitest";
 import {
   type AuthDecision,
@@ -94,7 +94,7 @@ describe("createAuthChain", () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.data).toEqual({
       provider: "throwing",
-      error: "Error: lookup of [redacted] failed",
+      error: `Error: lookup of ${REDACTED} failed`,
     });
     expect(logs.text()).not.toContain(KEY);
   });

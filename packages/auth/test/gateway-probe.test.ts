@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { REDACTED } from "@aiproxy/core";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type AuthProvider,
   apimanGatewayProbe,
@@ -12,9 +13,7 @@ import {
   clientRequest,
   closedPortUrl,
   type FakeApiman,
-  sleep,
   startFakeApiman,
-  until,
 } from "./helpers/apiman.js";
 
 const KEY = "3f1c0b8e-6a57-4b8e-9d0c-2f5e7a9b1c4d";
@@ -225,12 +224,21 @@ describe("the probe request", () => {
 
 describe("cache", () => {
   it("forgets an answer after cacheTtlMs", async () => {
-    const provider = probe({ cacheTtlMs: 30 });
-    await provider.authenticate(withKey(KEY));
-    await sleep(60);
-    apiman.answer = () => 401;
-    expect(await provider.authenticate(withKey(KEY))).toMatchObject({ ok: false });
-    expect(apiman.requests).toHaveLength(2);
+    // The cache's clock is performance.now(): only it is faked, so sockets and timers run as usual.
+    vi.useFakeTimers({ toFake: ["performance"] });
+    try {
+      const provider = probe({ cacheTtlMs: 30 });
+      await provider.authenticate(withKey(KEY));
+      vi.advanceTimersByTime(29);
+      apiman.answer = () => 401;
+      expect(await provider.authenticate(withKey(KEY))).toMatchObject({ ok: true });
+      expect(apiman.requests).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      expect(await provider.authenticate(withKey(KEY))).toMatchObject({ ok: false });
+      expect(apiman.requests).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("is off with cacheTtlMs 0", async () => {
@@ -281,8 +289,8 @@ describe("single flight", () => {
     const released = new Promise<void>((resolve) => {
       release = resolve;
     });
-    apiman.answer = async () => {
-      await released;
+    apiman.answer = async (key) => {
+      if (key === KEY) await released;
       return 200;
     };
     const chain = createAuthChain([probe()]);
@@ -291,12 +299,15 @@ describe("single flight", () => {
         chain.authenticate(clientRequest({ authorization: `Bearer ${KEY}` })),
       ),
     );
-    await until(() => apiman.requests.length > 0);
-    await sleep(20); // room for any stray second probe to arrive
+    // A probe for another key, started after the hundred: once it has been
+    // answered, a stray second probe for KEY would have been sent before it.
+    const later = await chain.authenticate(clientRequest({ authorization: `Bearer ${OTHER_KEY}` }));
+    expect(later).toMatchObject({ ok: true });
+    expect(apiman.requests.map((r) => r.key)).toEqual([KEY, OTHER_KEY]);
     release();
     const results = await decisions;
     expect(results.every((d) => d.ok)).toBe(true);
-    expect(apiman.requests).toHaveLength(1);
+    expect(apiman.requests.filter((r) => r.key === KEY)).toHaveLength(1);
   });
 
   it("keeps the shared probe going while anyone still waits for it", async () => {
@@ -312,7 +323,7 @@ describe("single flight", () => {
     const quitter = new AbortController();
     const first = provider.authenticate({ ...withKey(KEY), signal: quitter.signal });
     const second = provider.authenticate(withKey(KEY));
-    await until(() => apiman.requests.length === 1);
+    await apiman.waitForRequests(1);
     quitter.abort();
     expect(await first).toMatchObject({ ok: false });
     release();
@@ -324,23 +335,31 @@ describe("single flight", () => {
     apiman.answer = () => "hang";
     const logs = captureLogger();
     const signals: AbortSignal[] = [];
+    const fetches: Promise<unknown>[] = [];
     const slowProbe = probe({
       logger: logs.logger,
       fetch: (input, init) => {
         if (init?.signal) signals.push(init.signal);
-        return fetch(input, init);
+        const response = fetch(input, init);
+        fetches.push(response.catch((e: unknown) => e));
+        return response;
       },
     });
     const chain = createAuthChain([staticKeys([KEY]), slowProbe]);
     const decision = chain.authenticate(clientRequest({ authorization: `Bearer ${KEY}` }));
     expect(await decision).toEqual({ ok: true, provider: "static_keys" });
     expect(signals).toHaveLength(1);
-    await until(() => signals[0]!.aborted);
-    await sleep(20); // let the aborted fetch settle
+    const aborted = await fetches[0];
+    expect(signals[0]!.aborted).toBe(true);
+    expect(aborted).not.toBeInstanceOf(Response);
+    // The probe handles the rejected fetch in the microtasks after it; a macrotask is after those.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(logs.entries.filter((e) => e.level === "warn")).toEqual([]);
     // The answer was not learnt, so a request relying on the probe asks again.
     apiman.answer = () => 200;
     expect(await slowProbe.authenticate(withKey(KEY))).toMatchObject({ ok: true });
+    expect(signals).toHaveLength(2);
+    expect(logs.entries.filter((e) => e.level === "warn")).toEqual([]);
   });
 });
 
@@ -367,7 +386,7 @@ describe("logs", () => {
     apiman.answer = () => 502;
     await probe({ logger: logs.logger }).authenticate(withKey(KEY));
     expect(logs.entries.filter((e) => e.level === "warn")).toHaveLength(4);
-    expect(logs.text()).toContain("[redacted]");
+    expect(logs.text()).toContain(REDACTED);
     expect(logs.text()).not.toContain(KEY);
     expect(logs.text()).not.toContain(KEY.slice(0, 8));
   });

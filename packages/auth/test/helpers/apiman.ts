@@ -23,18 +23,31 @@ export interface FakeApiman {
   /** Decides the answer per key; `() => 200` by default. */
   answer: (key: string | undefined) => Answer | Promise<Answer>;
   keyHeader: string;
+  /** Resolves once `requests.length >= n`: the event itself, not a poll. */
+  waitForRequests(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A real HTTP server on 127.0.0.1 standing in for the Apiman gateway. */
 export async function startFakeApiman(keyHeader = "x-api-key"): Promise<FakeApiman> {
   const sockets = new Set<Socket>();
+  const arrivals = new Set<() => void>();
   const fake: FakeApiman = {
     gatewayUrl: "",
     origin: "",
     requests: [],
     answer: () => 200,
     keyHeader,
+    waitForRequests: (n) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (fake.requests.length < n) return;
+          arrivals.delete(check);
+          resolve();
+        };
+        arrivals.add(check);
+        check();
+      }),
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -51,6 +64,7 @@ export async function startFakeApiman(keyHeader = "x-api-key"): Promise<FakeApim
       key,
       closed,
     });
+    for (const check of [...arrivals]) check();
     req.resume();
     void Promise.resolve(fake.answer(key)).then((answer) => {
       if (answer === "hang") return;
@@ -101,17 +115,6 @@ export function captureLogger(): CapturedLogs {
     entries,
     text: () => JSON.stringify(entries),
   };
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `condition` holds, polling; fails after `ms`. */
-export async function until(condition: () => boolean, ms = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > ms) throw new Error("condition not met in time");
-    await sleep(5);
-  }
 }
 
 /** A request to the proxy, as a client would send it. */
