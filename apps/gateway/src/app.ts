@@ -7,6 +7,7 @@ import { cors } from "hono/cors";
 import { adminRoutes } from "./admin/routes.js";
 import type { AdminState } from "./admin/state.js";
 import { chatCompletions } from "./chat/route.js";
+import { clip } from "./http/clip.js";
 import { errorResponse, onError } from "./http/errors.js";
 import type { Registry } from "./registry/registry.js";
 
@@ -103,7 +104,10 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.get("/v1/models/:name", (c) => {
     const name = c.req.param("name");
     if (!registry.config.assistants[name])
-      throw new NotFoundError({ message: `The model '${name}' does not exist`, param: "model" });
+      throw new NotFoundError({
+        message: `The model '${clip(name)}' does not exist`,
+        param: "model",
+      });
     return c.json(model(registry, name));
   });
 
@@ -129,7 +133,9 @@ export function createApp(options: AppOptions): Hono<Env> {
 
   app.notFound((c) =>
     errorResponse(
-      new NotFoundError({ message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }),
+      new NotFoundError({
+        message: `No route for ${clip(c.req.method)} ${clip(new URL(c.req.url).pathname)}`,
+      }),
       logger,
     ),
   );

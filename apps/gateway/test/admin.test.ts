@@ -140,7 +140,11 @@ describe("changing", () => {
     expect((await openAIError(unknown)).message).toContain('unknown backend "missing"');
     const mismatch = await gateway.call("/admin/backends/x", put({ name: "y", kind: "openai" }));
     expect(mismatch.status).toBe(422);
-    const notJson = await gateway.call("/admin/backends/x", { method: "PUT", body: "{" });
+    const notJson = await gateway.call("/admin/backends/x", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
     expect(notJson.status).toBe(400);
   });
 

@@ -19,6 +19,7 @@ import {
 import { Hono } from "hono";
 import type * as z from "zod";
 import { readJsonBody } from "../http/body.js";
+import { clip } from "../http/clip.js";
 import type { Registry } from "../registry/registry.js";
 import { type AdminState, emptyState, type Section, writeState } from "./state.js";
 
@@ -85,7 +86,11 @@ export function adminRoutes(options: AdminOptions): Hono {
   app.put("/:kind/:name", async (c) => {
     const kind = kindOf(c.req.param("kind"));
     const name = c.req.param("name");
-    const entry = parseEntry(kind, name, await readJsonBody(c.req.raw));
+    const entry = parseEntry(
+      kind,
+      name,
+      await readJsonBody(c.req.raw, { maxDepth: registry.config.server.max_json_depth }),
+    );
     if (kind.section === "mcp_servers" && entry.transport === "stdio" && !policy.allowStdio)
       throw new PermissionDeniedError({
         message:
@@ -139,14 +144,14 @@ function kindOf(segment: string): Kind {
   const kind = KINDS[segment];
   if (!kind)
     throw new NotFoundError({
-      message: `Unknown admin collection '${segment}'; use assistants, backends or mcp`,
+      message: `Unknown admin collection '${clip(segment)}'; use assistants, backends or mcp`,
     });
   return kind;
 }
 
 function requireEntry(config: AiproxyConfig, kind: Kind, name: string): void {
   if (!(name in config[kind.section]))
-    throw new NotFoundError({ message: `No ${kind.noun} named '${name}'` });
+    throw new NotFoundError({ message: `No ${kind.noun} named '${clip(name)}'` });
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: entries of three schemas, narrowed by section at use.
@@ -158,7 +163,7 @@ function parseEntry(kind: Kind, name: string, body: unknown): any {
   const given = (body as { name?: unknown }).name;
   if (given !== undefined && given !== name)
     throw new ValidationError({
-      message: `name: "${String(given)}" does not match the name in the URL, "${name}"`,
+      message: `name: "${clip(String(given))}" does not match the name in the URL, "${clip(name)}"`,
       param: "name",
     });
   const raw = { ...body, name };

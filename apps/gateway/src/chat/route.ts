@@ -15,7 +15,9 @@ export interface ChatRouteOptions {
 export function chatCompletions({ registry, logger }: ChatRouteOptions) {
   return async (c: Context): Promise<Response> => {
     const started = performance.now();
-    const request = parseChatRequest(await readJsonBody(c.req.raw));
+    const request = parseChatRequest(
+      await readJsonBody(c.req.raw, { maxDepth: registry.config.server.max_json_depth }),
+    );
     const lease = registry.acquire(request.model);
     const { assistant } = lease;
     let run: AgentRun;

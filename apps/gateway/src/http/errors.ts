@@ -1,6 +1,24 @@
-import { AiProxyError, InternalError, type Logger, toOpenAIError } from "@aiproxy/core";
+import {
+  AiProxyError,
+  type AiProxyErrorOptions,
+  InternalError,
+  type Logger,
+  toOpenAIError,
+} from "@aiproxy/core";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+
+/** 415: a body sent as something other than JSON (`text/plain`, a form, no type at all). */
+export class UnsupportedMediaTypeError extends AiProxyError {
+  declare readonly code: "unsupported_media_type";
+  constructor(options: AiProxyErrorOptions) {
+    super("unsupported_media_type", 415, "invalid_request_error", options);
+    this.name = "UnsupportedMediaTypeError";
+  }
+  static override isInstance(error: unknown): error is UnsupportedMediaTypeError {
+    return AiProxyError.isInstance(error) && error.code === "unsupported_media_type";
+  }
+}
 
 /**
  * Any error as an OpenAI error response. Errors aiproxy raises on purpose

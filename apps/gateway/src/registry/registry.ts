@@ -12,6 +12,7 @@ import {
   type Toolset,
 } from "@aiproxy/core";
 import { McpFabric, type McpServerSpec } from "@aiproxy/mcp-fabric";
+import { clip } from "../http/clip.js";
 import { type BackendHandle, missingCredential, openBackend } from "./backends.js";
 import { RefCounted } from "./ref-counted.js";
 
@@ -82,12 +83,12 @@ export class Registry {
     const reason = assistant && this.unavailable.get(assistant.backend);
     if (reason)
       throw new ServiceUnavailableError({
-        message: `The model '${name}' is unavailable: ${reason}`,
+        message: `The model '${clip(name)}' is unavailable: ${reason}`,
         param: "model",
       });
     if (!assistant || !entry)
       throw new NotFoundError({
-        message: `The model '${name}' does not exist; GET /v1/models lists the assistants`,
+        message: `The model '${clip(name)}' does not exist; GET /v1/models lists the assistants`,
         param: "model",
       });
     const { backend } = entry.acquire();

@@ -64,6 +64,7 @@ describe("rate limits and server errors", () => {
     const before = upstream.requests.length;
     const response = await fetch(`${url}/v1/chat/completions`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify(ask),
     });
     expect(response.status).toBe(429);
@@ -93,6 +94,7 @@ describe("timeouts", () => {
     upstream.enqueue({ text: "too late", delayMs: 30_000 });
     const response = await fetch(`${url}/v1/chat/completions`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify(ask),
     });
     expect(response.status).toBe(504);
@@ -104,6 +106,7 @@ describe("timeouts", () => {
     upstream.enqueue({ text: "one two three four", stallAfterChunks: 2 });
     const response = await fetch(`${url}/v1/chat/completions`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ ...ask, stream: true }),
     });
     expect(response.status).toBe(200);
@@ -137,6 +140,7 @@ describe("client disconnects", () => {
       controllers.map(async (controller) => {
         const response = await fetch(`${url}/v1/chat/completions`, {
           method: "POST",
+          headers: { "content-type": "application/json" },
           body: JSON.stringify({ ...ask, stream: true }),
           signal: controller.signal,
         });
