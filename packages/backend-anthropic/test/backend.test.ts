@@ -15,8 +15,10 @@ import {
 } from "../src/index.js";
 import {
   collect,
+  json,
   silent,
   slowTextStream,
+  sse,
   startUpstream,
   type TestUpstream,
   within,
@@ -426,5 +428,126 @@ describe("secrets", () => {
     expect(UpstreamError.isInstance(error)).toBe(true);
     expect((error as UpstreamError).upstreamStatus).toBe(0);
     expect(JSON.stringify(toOpenAIError(error))).not.toContain(KEY);
+  });
+});
+
+describe("2xx bodies that are errors or of the wrong shape", () => {
+  let own: TestUpstream;
+  beforeEach(async () => {
+    own = await startUpstream();
+  });
+  afterEach(() => own.close());
+  const ownBackend = (options: AnthropicBackendOptions = {}) =>
+    createAnthropicBackend({ baseUrl: own.baseUrl, apiKey: KEY, maxRetries: 0, ...options });
+  const overloaded = {
+    type: "error",
+    error: { type: "overloaded_error", message: `Overloaded, key ${KEY}` },
+  };
+
+  it("a 200 body that is an error is an UpstreamError with the provider's message", async () => {
+    own.enqueue(json(overloaded));
+    const error = await failureOf(ownBackend().generate(request));
+    expect(UpstreamError.isInstance(error)).toBe(true);
+    expect((error as UpstreamError).upstreamStatus).toBe(529);
+    expect((error as UpstreamError).code).toBe("overloaded_error");
+    expect((error as Error).message).toContain("Overloaded");
+    expect((error as Error).message).not.toContain(KEY);
+  });
+
+  it("retries a 200 error body whose status may succeed next time", async () => {
+    own.enqueue(
+      json(overloaded),
+      json({ type: "message", content: [{ type: "text", text: "second" }] }),
+    );
+    const completion = await ownBackend({ maxRetries: 1, retry: { baseDelayMs: 1 } }).generate(
+      request,
+    );
+    expect(completion.message.content).toBe("second");
+    expect(own.requests).toHaveLength(2);
+  });
+
+  it("a JSON error answer to a streaming request fails the stream the same way", async () => {
+    own.enqueue(json(overloaded));
+    const error = await failureOf(collect(ownBackend().stream(request)));
+    expect((error as UpstreamError).upstreamStatus).toBe(529);
+    expect((error as Error).message).toContain("Overloaded");
+  });
+
+  it("a JSON message answering a streaming request becomes its events", async () => {
+    own.enqueue(json({ id: "msg_1", type: "message", content: [{ type: "text", text: "whole" }] }));
+    const events = await collect(ownBackend().stream(request));
+    expect(events[0]).toEqual({ type: "text-delta", delta: "whole" });
+    expect(events.at(-1)).toMatchObject({ type: "finish", id: "msg_1", finishReason: "stop" });
+  });
+
+  it("an `event: error` whose data has no type still carries the provider's message", async () => {
+    own.enqueue(
+      sse(
+        `event: error\ndata: ${JSON.stringify({ error: { type: "api_error", message: "boom" } })}\n\n`,
+      ),
+    );
+    const error = await failureOf(collect(ownBackend().stream(request)));
+    expect(UpstreamError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toBe("Upstream stream failed (api_error): boom");
+  });
+
+  it.each([
+    [{ choices: "nope" }, "Upstream response is not a message: no content list"],
+    [
+      { type: "message", content: "nope" },
+      "Upstream response has content that is not a list of blocks (a string)",
+    ],
+    [
+      { type: "message", content: [{ type: "tool_use", input: {} }] },
+      "Upstream response has a tool_use block without a string id and name at content[0]",
+    ],
+    [{ type: "message", content: [null] }, "has a content block without a type at content[0]"],
+  ])("a message %j is a 502 that says what is wrong", async (body, message) => {
+    own.enqueue(json(body));
+    const error = await failureOf(ownBackend().generate(request));
+    expect(toOpenAIError(error).status).toBe(502);
+    expect((error as Error).message).toContain(message);
+    expect((error as Error).message).not.toMatch(/is not a function|is not iterable|undefined/);
+  });
+
+  it("a stream event of the wrong shape is a 502 that says what is wrong", async () => {
+    own.enqueue(
+      sse(
+        `event: message_start\ndata: ${JSON.stringify({ type: "message_start", message: { content: 5 } })}\n\n`,
+      ),
+    );
+    const error = await failureOf(collect(ownBackend().stream(request)));
+    expect(toOpenAIError(error).status).toBe(502);
+    expect((error as Error).message).toBe(
+      "Upstream stream's message_start has content that is not a list of blocks (a number)",
+    );
+  });
+
+  it("maxResponseBytes and maxEventBytes bound what is read, naming the limit", async () => {
+    own.enqueue(
+      json({ type: "message", content: [{ type: "text", text: "y".repeat(5_000) }] }),
+      slowTextStream(["z".repeat(5_000)], 10),
+    );
+    const backend = ownBackend({ maxResponseBytes: 1_000, maxEventBytes: 1_000 });
+    const body = await failureOf(backend.generate(request));
+    expect((body as Error).message).toContain("max_response_bytes (1000 bytes)");
+    const event = await failureOf(collect(backend.stream(request)));
+    expect(toOpenAIError(event).status).toBe(502);
+    expect((event as Error).message).toContain("max_event_bytes (1000 bytes)");
+  });
+
+  it("reports each attempt and retry to onAttempt and onRetry", async () => {
+    upstream.enqueue({ status: 529, retryAfter: 0 }, { text: "ok" });
+    const attempts: Array<{ attempt: number; status: number }> = [];
+    const retries: number[] = [];
+    await backendWith({
+      onAttempt: ({ attempt, status }) => attempts.push({ attempt, status }),
+      onRetry: ({ attempt }) => retries.push(attempt),
+    }).generate(request);
+    expect(attempts).toEqual([
+      { attempt: 1, status: 529 },
+      { attempt: 2, status: 200 },
+    ]);
+    expect(retries).toEqual([1]);
   });
 });

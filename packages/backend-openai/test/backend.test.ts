@@ -544,3 +544,95 @@ describe("stream endings and odd servers", () => {
     expect((empty as Error).message).toContain("no choices");
   });
 });
+
+describe("2xx bodies of the wrong shape", () => {
+  let own: ReplayServer;
+  beforeEach(async () => {
+    own = await startReplayServer();
+  });
+  afterEach(() => own.close());
+  const ownBackend = (options: OpenAIBackendOptions = {}) =>
+    createOpenAIBackend({ baseUrl: own.baseUrl, maxRetries: 0, ...options });
+
+  it.each([
+    [{ choices: "nope" }, "Upstream response has no choices array (choices is a string)"],
+    [
+      { choices: [null] },
+      "Upstream response has a choice that is not an object (choices[0] is null)",
+    ],
+    [{ choices: [{ message: "hi" }] }, "Upstream response has a message that is not an object"],
+    [
+      { choices: [{ message: { content: { text: "x" } } }] },
+      "Upstream response has content that is neither text nor a list of parts in choices[0].message",
+    ],
+    [
+      { choices: [{ message: { tool_calls: "f" } }] },
+      "Upstream response has tool_calls that is not a list in choices[0].message",
+    ],
+  ])("a completion %j is a 502 that says what is wrong", async (body, message) => {
+    own.enqueue(json(body));
+    const error = await failureOf(ownBackend().generate(request));
+    expect(UpstreamError.isInstance(error)).toBe(true);
+    expect(toOpenAIError(error).status).toBe(502);
+    expect((error as Error).message).toContain(message);
+    expect((error as Error).message).not.toMatch(/is not a function|is not iterable|undefined/);
+  });
+
+  it("a stream chunk of the wrong shape is a 502 that says what is wrong", async () => {
+    own.enqueue(sse(data({ id: "x", choices: "nope" })));
+    const error = await failureOf(collect(ownBackend().stream(request)));
+    expect(toOpenAIError(error).status).toBe(502);
+    expect((error as Error).message).toBe(
+      "Upstream stream chunk has no choices array (choices is a string)",
+    );
+  });
+
+  it("a delta whose tool_calls is not a list is a 502 that says so", async () => {
+    own.enqueue(sse(data({ choices: [{ index: 0, delta: { tool_calls: { a: 1 } } }] })));
+    const error = await failureOf(collect(ownBackend().stream(request)));
+    expect((error as Error).message).toContain("tool_calls that is not a list");
+  });
+});
+
+describe("limits and hooks", () => {
+  let own: ReplayServer;
+  beforeEach(async () => {
+    own = await startReplayServer();
+  });
+  afterEach(() => own.close());
+
+  it("maxResponseBytes bounds a completion and maxEventBytes one event, naming the limit", async () => {
+    own.enqueue(
+      json({ id: "x", choices: [{ index: 0, message: { content: "y".repeat(5_000) } }] }),
+      sse(data({ choices: [{ index: 0, delta: { content: "z".repeat(5_000) } }] })),
+    );
+    const backend = createOpenAIBackend({
+      baseUrl: own.baseUrl,
+      maxRetries: 0,
+      maxResponseBytes: 1_000,
+      maxEventBytes: 1_000,
+    });
+    const body = await failureOf(backend.generate(request));
+    expect(toOpenAIError(body).status).toBe(502);
+    expect((body as Error).message).toContain("max_response_bytes (1000 bytes)");
+    const event = await failureOf(collect(backend.stream(request)));
+    expect(toOpenAIError(event).status).toBe(502);
+    expect((event as Error).message).toContain("max_event_bytes (1000 bytes)");
+  });
+
+  it("reports each attempt and retry to onAttempt and onRetry", async () => {
+    upstream.enqueue({ status: 503, retryAfter: 0 }, { text: "ok" });
+    const attempts: Array<{ attempt: number; status: number }> = [];
+    const retries: number[] = [];
+    const completion = await backendWith({
+      onAttempt: ({ attempt, status }) => attempts.push({ attempt, status }),
+      onRetry: ({ attempt }) => retries.push(attempt),
+    }).generate(request);
+    expect(completion.message.content).toBe("ok");
+    expect(attempts).toEqual([
+      { attempt: 1, status: 503 },
+      { attempt: 2, status: 200 },
+    ]);
+    expect(retries).toEqual([1]);
+  });
+});

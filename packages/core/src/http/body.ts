@@ -54,6 +54,16 @@ export async function readBody(
   maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<string> {
   if (!response.body) return "";
+  const tooLarge = () =>
+    new UpstreamError({
+      upstreamStatus: response.status,
+      message: `Upstream response body is larger than max_response_bytes (${maxBytes} bytes)`,
+    });
+  // A body that says up front it is too large is not read at all.
+  if (Number(response.headers.get("content-length")) > maxBytes) {
+    await response.body.cancel().catch(() => {});
+    throw tooLarge();
+  }
   const reader = response.body.getReader();
   const onAbort = () => {
     reader.cancel().catch(() => {});
@@ -68,12 +78,7 @@ export async function readBody(
       if (signal.aborted) throw abortError(signal);
       if (done) break;
       total += value.byteLength;
-      if (total > maxBytes) {
-        throw new UpstreamError({
-          upstreamStatus: response.status,
-          message: `Upstream response body is larger than max_response_bytes (${maxBytes} bytes)`,
-        });
-      }
+      if (total > maxBytes) throw tooLarge();
       chunks.push(value);
     }
   } catch (error) {

@@ -101,8 +101,9 @@ export interface ExchangeCallOptions {
 /**
  * POSTs `body` and returns `parse` of the JSON answer. Statuses, broken
  * connections and cut-off bodies are retried within the config's budget
- * and deadline; `parse` runs once per complete body, and whatever it throws
- * is final.
+ * and deadline, and so is an UpstreamError `parse` throws with a retryable
+ * status (a 2xx body that is an "overloaded" error); anything else it
+ * throws is final.
  */
 export async function exchangeJson<T>(
   config: ExchangeConfig,

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { AbortedError, TimeoutError } from "../errors.js";
+import { AbortedError, TimeoutError, UpstreamError } from "../errors.js";
 import { readSse } from "./sse.js";
 
 const encoder = new TextEncoder();
@@ -140,6 +140,60 @@ describe("readSse", () => {
     const iterator = readSse(stream, { signal: AbortSignal.abort(reason) });
     await expect(iterator.next()).rejects.toBe(reason);
     expect(state.cancelled).toBe(true);
+  });
+});
+
+describe("readSse with maxEventBytes", () => {
+  async function outcome(chunks: string[], maxEventBytes: number) {
+    const { stream, state } = body(chunks, { end: false });
+    const seen: string[] = [];
+    const error = await (async () => {
+      for await (const event of readSse(stream, { maxEventBytes, status: 200 }))
+        seen.push(event.data);
+    })().catch((e: unknown) => e);
+    return { seen, error: error as Error, cancelled: state.cancelled };
+  }
+
+  it("passes events up to the limit, at any chunking and line ending", async () => {
+    for (const eol of ["\n", "\r\n", "\r"]) {
+      const text = `data: ${"a".repeat(40)}${eol}${eol}data: ${"b".repeat(40)}${eol}${eol}`;
+      const limit = text.length / 2;
+      for (let cut = 1; cut < text.length; cut++) {
+        const { stream } = body([text.slice(0, cut), text.slice(cut)]);
+        const events = [];
+        for await (const event of readSse(stream, { maxEventBytes: limit })) events.push(event);
+        expect(events.map((e) => e.data)).toEqual(["a".repeat(40), "b".repeat(40)]);
+      }
+    }
+  });
+
+  it("fails on a whole oversized event in one chunk, after the events before it", async () => {
+    const { seen, error, cancelled } = await outcome(
+      [`data: ok\n\ndata: ${"x".repeat(200)}\n\n`],
+      100,
+    );
+    expect(seen).toEqual(["ok"]);
+    expect(UpstreamError.isInstance(error)).toBe(true);
+    expect(error.message).toContain("max_event_bytes (100 bytes)");
+    expect(cancelled).toBe(true);
+  });
+
+  it("fails on an event of many small lines spread over chunks", async () => {
+    const { seen, error } = await outcome(Array(30).fill("data: 0123456789\n"), 100);
+    expect(seen).toEqual([]);
+    expect(error.message).toContain("max_event_bytes");
+  });
+
+  it("fails on a line that never ends", async () => {
+    const { error, cancelled } = await outcome(["data: ", ...Array(20).fill("y".repeat(10))], 100);
+    expect(error.message).toContain("max_event_bytes");
+    expect(cancelled).toBe(true);
+  });
+
+  it("counts bytes, not characters", async () => {
+    // 40 snowmen: 40 characters, 120 bytes.
+    const { error } = await outcome([`data: ${"☃".repeat(40)}\n\n`], 100);
+    expect(error.message).toContain("max_event_bytes");
   });
 });
 

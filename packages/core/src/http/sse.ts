@@ -29,13 +29,17 @@ export async function* readSse(
   const parser = createParser({ onEvent: (event) => queue.push(event) });
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  const pending = new PendingEvent();
+  const sizes = maxEventBytes === undefined ? undefined : new EventSizes(maxEventBytes);
   let finished = false;
   try {
     while (true) {
       const chunk = await readWithin(reader, idleTimeoutMs, signal);
       if (chunk.done) break;
-      if (maxEventBytes !== undefined && pending.add(chunk.value) > maxEventBytes) {
+      const fits = sizes?.overflow(chunk.value);
+      if (fits !== undefined) {
+        // The whole events before the oversized one are delivered; it never reaches the parser.
+        parser.feed(decoder.decode(chunk.value.subarray(0, fits), { stream: true }));
+        while (queue.length > 0) yield queue.shift() as SseMessage;
         throw new UpstreamError({
           upstreamStatus: status,
           message: `Upstream sent an SSE event larger than max_event_bytes (${maxEventBytes} bytes)`,
@@ -57,17 +61,23 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /**
- * Counts the bytes of the event being received: everything since the last
- * blank line (LF, CR or CRLF endings), which bounds what the parser holds.
+ * Measures events on the wire, blank line to blank line (LF, CR or CRLF
+ * endings), as their bytes arrive, so an oversized one is caught before the
+ * parser holds it, whether it comes whole in one chunk or never ends.
  */
-class PendingEvent {
-  private bytes = 0;
+class EventSizes {
+  private open = 0;
   private atLineStart = true;
   private afterCR = false;
 
-  /** Adds a chunk; returns the bytes now pending. */
-  add(chunk: Uint8Array): number {
-    let boundary = -1;
+  constructor(private readonly maxBytes: number) {}
+
+  /**
+   * Adds a chunk. Returns undefined when every event in it fits; else how
+   * many of its leading bytes hold only whole events that fit.
+   */
+  overflow(chunk: Uint8Array): number | undefined {
+    let eventStart = 0;
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i];
       if (byte === LF && this.afterCR) {
@@ -75,17 +85,22 @@ class PendingEvent {
         this.afterCR = false;
         continue;
       }
-      if (byte === LF || byte === CR) {
-        if (this.atLineStart) boundary = i;
-        this.atLineStart = true;
-        this.afterCR = byte === CR;
-      } else {
+      if (byte !== LF && byte !== CR) {
         this.atLineStart = false;
         this.afterCR = false;
+        continue;
       }
+      if (this.atLineStart) {
+        // A blank line: the event that began at `eventStart` is complete.
+        if (this.open + i + 1 - eventStart > this.maxBytes) return eventStart;
+        this.open = 0;
+        eventStart = i + 1;
+      }
+      this.atLineStart = true;
+      this.afterCR = byte === CR;
     }
-    this.bytes = boundary === -1 ? this.bytes + chunk.length : chunk.length - boundary - 1;
-    return this.bytes;
+    this.open += chunk.length - eventStart;
+    return this.open > this.maxBytes ? eventStart : undefined;
   }
 }
 
