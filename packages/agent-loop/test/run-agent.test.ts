@@ -2,9 +2,9 @@ import {
   AbortedError,
   type ChatMessage,
   InternalError,
+  ServiceUnavailableError,
   TimeoutError,
   type ToolDefinition,
-  ToolError,
   type ToolMessage,
   UpstreamError,
 } from "@aiproxy/core";
@@ -433,7 +433,7 @@ describe("runAgent: MCP tool rounds", () => {
       },
       ours: {
         run: () => {
-          throw new ToolError("server 'fs' is restarting");
+          throw new ServiceUnavailableError("server 'fs' is restarting");
         },
       },
     });

@@ -12,7 +12,6 @@ import {
   PermissionDeniedError,
   ServiceUnavailableError,
   TimeoutError,
-  ToolError,
   toOpenAIError,
   UpstreamError,
   ValidationError,
@@ -29,7 +28,6 @@ const classes = [
   [ServiceUnavailableError, "service_unavailable", 503, "server_error"],
   [TimeoutError, "timeout", 504, "timeout_error"],
   [AbortedError, "aborted", 499, "invalid_request_error"],
-  [ToolError, "tool_error", 502, "tool_error"],
   [InternalError, "internal_error", 500, "server_error"],
 ] as const;
 

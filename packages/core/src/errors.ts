@@ -8,8 +8,7 @@ export type OpenAIErrorType =
   | "rate_limit_error"
   | "server_error"
   | "upstream_error"
-  | "timeout_error"
-  | "tool_error";
+  | "timeout_error";
 
 export interface OpenAIErrorBody {
   error: {
@@ -153,8 +152,6 @@ export class AbortedError extends defineError(
   499,
   "invalid_request_error",
 ) {}
-/** A tool failed; the agent loop turns this into a tool message the model can read. */
-export class ToolError extends defineError("ToolError", "tool_error", 502, "tool_error") {}
 /** 500: a bug. Its message is never shown to a client. */
 export class InternalError extends defineError(
   "InternalError",

@@ -24,7 +24,6 @@ export {
   PermissionDeniedError,
   ServiceUnavailableError,
   TimeoutError,
-  ToolError,
   toOpenAIError,
   UpstreamError,
   type UpstreamErrorOptions,
