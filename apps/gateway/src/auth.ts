@@ -6,11 +6,11 @@ import {
   createAuthChain,
   staticKeys,
 } from "@aiproxy/auth";
-import type { AiproxyConfig } from "@aiproxy/config";
+import type { AiProxyConfig } from "@aiproxy/config";
 import type { Logger } from "@aiproxy/core";
 
 /** The `/v1` auth chain the config asks for: static keys and/or one Apiman mode. */
-export function authChainFor(config: AiproxyConfig, logger: Logger): AuthChain {
+export function authChainFor(config: AiProxyConfig, logger: Logger): AuthChain {
   const providers: AuthProvider[] = [];
   if (config.proxy_api_keys.length > 0) providers.push(staticKeys(config.proxy_api_keys));
   const apiman = config.apiman;

@@ -1,5 +1,5 @@
 import { type AdminPolicy, type AuthChain, adminPolicy, isLoopbackHost } from "@aiproxy/auth";
-import type { AiproxyConfig } from "@aiproxy/config";
+import type { AiProxyConfig } from "@aiproxy/config";
 import { type Logger, silentLogger } from "@aiproxy/core";
 import type { Hono } from "hono";
 import { type AdminState, applyState, readState } from "./admin/state.js";
@@ -34,7 +34,7 @@ export interface Gateway {
  * an embedding app needs to call `app.fetch`.
  */
 export async function createGateway(
-  config: AiproxyConfig,
+  config: AiProxyConfig,
   options: GatewayOptions = {},
 ): Promise<Gateway> {
   const logger = options.logger ?? silentLogger;

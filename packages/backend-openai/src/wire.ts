@@ -8,8 +8,8 @@
 
 import type {
   AssistantMessage,
+  GenerationParams,
   SystemMessage,
-  ToolChoice,
   ToolDefinition,
   UserMessage,
 } from "@aiproxy/core";
@@ -26,30 +26,13 @@ export type OpenAIMessageParam =
   | Omit<AssistantMessage, "providerData">
   | OpenAIToolMessageParam;
 
-export interface OpenAIChatRequest {
+/** The request body: core's GenerationParams are OpenAI's own fields, so they are used as they are. */
+export interface OpenAIChatRequest extends GenerationParams {
   model: string;
   messages: OpenAIMessageParam[];
   tools?: ToolDefinition[];
-  tool_choice?: ToolChoice;
-  parallel_tool_calls?: boolean;
   stream?: boolean;
   stream_options?: { include_usage: boolean };
-  temperature?: number;
-  top_p?: number;
-  max_tokens?: number;
-  max_completion_tokens?: number;
-  stop?: string | string[];
-  seed?: number;
-  presence_penalty?: number;
-  frequency_penalty?: number;
-  response_format?: { type: string; [key: string]: unknown };
-  reasoning_effort?: string;
-  user?: string;
-  logit_bias?: Record<string, number>;
-  logprobs?: boolean;
-  top_logprobs?: number;
-  service_tier?: string;
-  metadata?: Record<string, string>;
   /** `extraBody` lands here. */
   [key: string]: unknown;
 }

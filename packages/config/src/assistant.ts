@@ -1,49 +1,59 @@
+import { generationParamFields, toolChoiceSchema } from "@aiproxy/core";
 import * as z from "zod";
 import {
   boolean,
+  type FromText,
+  fromText,
   name,
   nonNegativeInt,
-  numeric,
   positiveInt,
   stringList,
   text,
   withoutBlanks,
 } from "./fields.js";
 
-const toolChoice = z.union(
-  [
-    z.enum(["auto", "none", "required"]),
-    z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
-  ],
-  { error: () => 'expected "auto", "none", "required" or {type: function, function: {name: ...}}' },
-);
+/** Fields that describe one request or its caller, not an assistant's defaults. */
+const REQUEST_ONLY = [
+  "n",
+  "user",
+  "logit_bias",
+  "logprobs",
+  "top_logprobs",
+  "service_tier",
+  "metadata",
+] as const;
 
-const responseFormat = z.preprocess(
-  // `response_format: json_object` is short for `{type: json_object}`.
-  (value) => (typeof value === "string" ? { type: value } : value),
-  z.looseObject({ type: z.string() }),
-) as unknown as z.ZodType<
-  { type: string; [key: string]: unknown },
-  string | { type: string; [key: string]: unknown }
->;
+type DefaultableKey = Exclude<keyof typeof generationParamFields, (typeof REQUEST_ONLY)[number]>;
+
+const defaultable = Object.fromEntries(
+  Object.entries(generationParamFields)
+    .filter(([key]) => !(REQUEST_ONLY as readonly string[]).includes(key))
+    .map(([key, schema]) => [key, fromText(schema).optional()]),
+) as {
+  [K in DefaultableKey]: z.ZodOptional<FromText<(typeof generationParamFields)[K]>>;
+};
+
+type ResponseFormat = z.output<typeof generationParamFields.response_format>;
 
 /**
- * Sampling defaults an assistant applies to each request, named as in
- * OpenAI's request body (and core's GenerationParams).
+ * Sampling defaults an assistant applies to each request: core's
+ * GenerationParams as config reads them (string forms of numbers and
+ * booleans, as `${VAR}` gives them).
  */
 export const paramsFields = z.object({
-  temperature: numeric(z.number().min(0).max(2)).optional(),
-  top_p: numeric(z.number().min(0).max(1)).optional(),
-  max_tokens: positiveInt.optional(),
-  max_completion_tokens: positiveInt.optional(),
-  stop: z.union([z.string(), z.array(z.string())]).optional(),
-  seed: numeric(z.number().int()).optional(),
-  presence_penalty: numeric(z.number().min(-2).max(2)).optional(),
-  frequency_penalty: numeric(z.number().min(-2).max(2)).optional(),
-  reasoning_effort: z.string().trim().min(1).optional(),
-  response_format: responseFormat.optional(),
-  parallel_tool_calls: boolean.optional(),
-  tool_choice: toolChoice.optional(),
+  ...defaultable,
+  // `response_format: json_object` is short for `{type: json_object}`.
+  response_format: (
+    z.preprocess(
+      (value) => (typeof value === "string" ? { type: value } : value),
+      generationParamFields.response_format,
+    ) as unknown as z.ZodType<ResponseFormat, string | ResponseFormat>
+  ).optional(),
+  tool_choice: z
+    .union(toolChoiceSchema.options, {
+      error: () => 'expected "auto", "none", "required" or {type: function, function: {name: ...}}',
+    })
+    .optional(),
 });
 
 const PARAM_KEYS = Object.keys(paramsFields.shape) as (keyof z.output<typeof paramsFields>)[];

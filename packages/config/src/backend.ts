@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { isPlainObject } from "./env.js";
 import {
   headerMap,
   httpUrl,
@@ -8,43 +9,100 @@ import {
   seconds,
   withoutBlanks,
 } from "./fields.js";
+import { byteSize } from "./size.js";
 
 export const BACKEND_KINDS = ["openai", "anthropic", "demo"] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
 
-export const DEFAULT_BASE_URLS: Partial<Record<BackendKind, string>> = {
+export const DEFAULT_BASE_URLS = {
   openai: "https://api.openai.com/v1",
   anthropic: "https://api.anthropic.com/v1",
-};
+} as const satisfies Partial<Record<BackendKind, string>>;
 
-export const backendFields = z.object({
-  name,
-  /** `type` and `provider` are accepted as aliases. */
-  kind: z.enum(BACKEND_KINDS),
-  /** Defaults per kind; `openai` covers every OpenAI-compatible server (Ollama, vLLM, ...). */
-  base_url: httpUrl.optional(),
-  api_key: z.string().optional(),
-  default_headers: headerMap.default({}),
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 ** 2;
+export const DEFAULT_MAX_EVENT_BYTES = 4 * 1024 ** 2;
+
+/** What every kind has: how the exchange with the upstream is bounded. */
+const exchange = {
   /** Seconds for a whole upstream exchange, retries and body included. */
   timeout: seconds.default(600),
   /** Seconds until response headers arrive, per attempt. */
   connect_timeout: seconds.default(30),
   max_retries: nonNegativeInt.default(2),
-  /** Anthropic only: the `anthropic-version` header. */
+  /** The most a whole response body may hold, e.g. "32mb". */
+  max_response_bytes: byteSize.default(DEFAULT_MAX_RESPONSE_BYTES),
+  /** The most one SSE event may hold. */
+  max_event_bytes: byteSize.default(DEFAULT_MAX_EVENT_BYTES),
+};
+
+/** What a backend that talks to a real provider authenticates with. */
+const credentials = {
+  api_key: z.string().optional(),
+  default_headers: headerMap.default({}),
+};
+
+/** Any OpenAI-compatible /chat/completions server (OpenAI, Ollama, vLLM, ...). */
+export const openaiBackendFields = z.object({
+  name,
+  kind: z.literal("openai"),
+  base_url: httpUrl.default(DEFAULT_BASE_URLS.openai),
+  ...credentials,
+  ...exchange,
+});
+
+export const anthropicBackendFields = z.object({
+  name,
+  kind: z.literal("anthropic"),
+  base_url: httpUrl.default(DEFAULT_BASE_URLS.anthropic),
+  ...credentials,
+  ...exchange,
+  /** The `anthropic-version` header. */
   anthropic_version: z.string().optional(),
-  /** Anthropic only: `max_tokens` when neither the request nor the assistant sets one. */
+  /** `max_tokens` when neither the request nor the assistant sets one. */
   default_max_tokens: positiveInt.optional(),
 });
 
+/** The scripted demo model the gateway starts itself: nothing to point at, nothing to authenticate. */
+export const demoBackendFields = z.object({ name, kind: z.literal("demo"), ...exchange });
+
+export const backendBranches = [
+  openaiBackendFields,
+  anthropicBackendFields,
+  demoBackendFields,
+] as const;
+
+/**
+ * Every field of every kind, for an entry whose kind is missing or unknown:
+ * its other problems are still reported, as they were before kinds had
+ * branches of their own.
+ */
+const anyKindFields = z.object(
+  Object.fromEntries(
+    backendBranches
+      .flatMap((branch) => Object.entries(branch.shape))
+      .filter(([key]) => key !== "kind"),
+  ) as z.ZodRawShape,
+);
+
+const isKind = (value: unknown): value is BackendKind =>
+  (BACKEND_KINDS as readonly unknown[]).includes(value);
+
 export const backendSchema = z.preprocess(
   (value) => {
+    /** `type` and `provider` are accepted as aliases of `kind`. */
     const out = withoutBlanks(value, { kind: ["type", "provider"] });
-    if (out && typeof out === "object" && "kind" in out && typeof out.kind === "string")
-      (out as { kind: string }).kind = out.kind.trim().toLowerCase();
+    if (isPlainObject(out) && typeof out.kind === "string")
+      out.kind = out.kind.trim().toLowerCase();
     return out;
   },
-  backendFields.transform(({ base_url, ...rest }): z.output<typeof backendFields> => {
-    const url = base_url ?? DEFAULT_BASE_URLS[rest.kind];
-    return url === undefined ? rest : { ...rest, base_url: url };
-  }),
+  z.discriminatedUnion("kind", [...backendBranches]).superRefine(
+    (value, ctx) => {
+      const input: unknown = value;
+      if (!isPlainObject(input) || isKind(input.kind)) return;
+      const result = anyKindFields.safeParse(input, { reportInput: true });
+      for (const issue of result.error?.issues ?? []) ctx.addIssue(issue as never);
+    },
+    // The union stops at the discriminator; the rest is checked here.
+    { when: () => true },
+  ),
 );

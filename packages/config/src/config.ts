@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { apimanProbeFields, apimanSchema, apimanTrustedHeaderFields } from "./apiman.js";
 import { type AssistantParams, assistantFields, assistantSchema } from "./assistant.js";
-import { backendFields, backendSchema } from "./backend.js";
+import { backendBranches, backendSchema } from "./backend.js";
 import { collection, collectionMeta } from "./collection.js";
 import { isPlainObject } from "./env.js";
 import type { PathSegment } from "./errors.js";
@@ -89,9 +89,9 @@ export const configSchema = z.preprocess(
   ),
 );
 
-export type AiproxyConfig = z.output<typeof configSchema>;
-export type ServerConfig = AiproxyConfig["server"];
-export type AdminConfig = AiproxyConfig["admin"];
+export type AiProxyConfig = z.output<typeof configSchema>;
+export type ServerConfig = AiProxyConfig["server"];
+export type AdminConfig = AiProxyConfig["admin"];
 export type BackendConfig = z.output<typeof backendSchema>;
 export type McpServerConfig = z.output<typeof mcpServerSchema>;
 export type McpStdioServerConfig = Extract<McpServerConfig, { transport: "stdio" }>;
@@ -101,7 +101,7 @@ export type { AssistantParams };
 export type ApimanConfig = z.output<typeof apimanSchema>;
 
 /** What the admin API accepts as bodies (before aliases and defaults). */
-export type BackendInput = z.input<typeof backendFields>;
+export type BackendInput = z.input<(typeof backendBranches)[number]>;
 export type McpServerInput =
   | z.input<typeof mcpStdioFields>
   | z.input<typeof mcpSseFields>
@@ -140,7 +140,7 @@ const sectionKeys: Record<string, Set<string>> = {
 
 /** Keys read in each entry of a collection, aliases included. */
 const entryKeys: Record<string, Set<string>> = {
-  backends: new Set([...keysOf(backendFields), "type", "provider"]),
+  backends: new Set([...keysOf(...backendBranches), "type", "provider"]),
   mcp_servers: new Set([...keysOf(mcpStdioFields, mcpSseFields, mcpStreamableHttpFields), "type"]),
   assistants: keysOf(assistantFields),
 };

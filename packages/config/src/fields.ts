@@ -36,6 +36,26 @@ export const boolean = z.preprocess(toBoolean, z.boolean()) as unknown as z.ZodT
   boolean | string
 >;
 
+/** What `fromText` makes of a schema: the same output, and string input where it coerces. */
+export type FromText<S extends z.ZodType> = z.ZodType<
+  z.output<S>,
+  z.input<S> | (z.output<S> extends number | boolean ? string : never)
+>;
+
+/**
+ * A schema defined elsewhere (core's generation parameters) as config reads
+ * it: numbers and booleans also accept their string forms, and a string must
+ * not be blank, as config fields are elsewhere.
+ */
+export function fromText<S extends z.ZodType>(schema: S): FromText<S> {
+  const type = (schema as unknown as z.core.$ZodType)._zod.def.type;
+  if (type === "number") return z.preprocess(toNumber, schema) as unknown as FromText<S>;
+  if (type === "boolean") return z.preprocess(toBoolean, schema) as unknown as FromText<S>;
+  if (type === "string" && schema instanceof z.ZodString)
+    return schema.trim().min(1) as unknown as FromText<S>;
+  return schema as unknown as FromText<S>;
+}
+
 /** Seconds, fractions allowed, more than zero. */
 export const seconds = numeric(z.number().positive());
 export const nonNegativeSeconds = numeric(z.number().nonnegative());

@@ -4,7 +4,7 @@ export { BACKEND_KINDS, type BackendKind, backendSchema, DEFAULT_BASE_URLS } fro
 export {
   type AdminConfig,
   type AdminInput,
-  type AiproxyConfig,
+  type AiProxyConfig,
   type ApimanConfig,
   type ApimanInput,
   type AssistantConfig,
@@ -28,4 +28,5 @@ export { type LoadOptions, loadConfig, type ParseOptions, parseConfig } from "./
 export { MCP_TRANSPORTS, type McpTransport, mcpServerSchema } from "./mcp-server.js";
 export { REDACTED, redact } from "./redact.js";
 export { validateReferences } from "./references.js";
-export { adminSchema, parseSize, serverSchema } from "./server.js";
+export { adminSchema, serverSchema } from "./server.js";
+export { parseSize } from "./size.js";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { abortError } from "@aiproxy/core";
 import { LineCounter, parseDocument } from "yaml";
-import { type AiproxyConfig, configSchema, isKnownPath } from "./config.js";
+import { type AiProxyConfig, configSchema, isKnownPath } from "./config.js";
 import { type Env, expandEnvCollect } from "./env.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { toConfigIssue } from "./issues.js";
@@ -25,7 +25,7 @@ export interface LoadOptions extends ParseOptions {
  * normalized config (collections as maps by name, defaults filled in) or
  * throws one ConfigError listing every problem by its YAML path.
  */
-export function parseConfig(source: string | unknown, options: ParseOptions = {}): AiproxyConfig {
+export function parseConfig(source: string | unknown, options: ParseOptions = {}): AiProxyConfig {
   const raw = typeof source === "string" ? parseYaml(source) : source;
   const { value, issues: envIssues } =
     options.expandEnv === false
@@ -55,7 +55,7 @@ export function parseConfig(source: string | unknown, options: ParseOptions = {}
 }
 
 /** Reads and validates a YAML config file; a missing file is a ConfigError naming the path. */
-export async function loadConfig(path: string, options: LoadOptions = {}): Promise<AiproxyConfig> {
+export async function loadConfig(path: string, options: LoadOptions = {}): Promise<AiProxyConfig> {
   let text: string;
   try {
     text = await readFile(path, { encoding: "utf8", signal: options.signal });

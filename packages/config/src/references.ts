@@ -1,4 +1,4 @@
-import type { AiproxyConfig } from "./config.js";
+import type { AiProxyConfig } from "./config.js";
 import { type ConfigIssue, formatPath, type PathSegment } from "./errors.js";
 
 export interface ReferenceIssue {
@@ -43,7 +43,7 @@ export function referenceIssues(
  * its key. For the admin API to re-check after a change; paths are by name,
  * e.g. `assistants.demo.backend`.
  */
-export function validateReferences(config: AiproxyConfig): ConfigIssue[] {
+export function validateReferences(config: AiProxyConfig): ConfigIssue[] {
   const issues: ReferenceIssue[] = [];
   for (const section of ["backends", "mcp_servers", "assistants"] as const) {
     for (const [key, entry] of Object.entries(config[section] ?? {})) {

@@ -225,8 +225,10 @@ describe("the original aiproxy's example config", () => {
     expect(config.server.port).toBe(9001);
     expect(config.admin.api_key).toBe("adm");
     expect(config.proxy_api_keys).toEqual(["p2", "p3"]);
-    expect(config.backends.ollama?.base_url).toBe("http://gpu-box:11434/v1");
-    expect(config.backends.openai?.default_headers).toEqual({ "OpenAI-Organization": "org-1" });
+    expect(config.backends.ollama).toMatchObject({ base_url: "http://gpu-box:11434/v1" });
+    expect(config.backends.openai).toMatchObject({
+      default_headers: { "OpenAI-Organization": "org-1" },
+    });
     expect(config.assistants.local?.model).toBe("qwen3:14b");
     expect(config.mcp_servers.github).toMatchObject({
       enabled: true,

@@ -53,6 +53,8 @@ describe("parseConfig: defaults", () => {
       timeout: 600,
       connect_timeout: 30,
       max_retries: 2,
+      max_response_bytes: 32 * 1024 ** 2,
+      max_event_bytes: 4 * 1024 ** 2,
     });
     expect(config.mcp_servers.s).toEqual({
       name: "s",
@@ -225,7 +227,7 @@ mcp_servers:
       { backends: [{ name: "b", kind: "openai", api_key: "pa$${literal}" }] },
       { env, expandEnv: false },
     );
-    expect(config.backends.b?.api_key).toBe("pa$${literal}");
+    expect(config.backends.b).toMatchObject({ api_key: "pa$${literal}" });
   });
 
   it("ignores an unset variable in a key it drops anyway", () => {
@@ -376,15 +378,15 @@ describe("parseConfig: backends", () => {
       },
       { env },
     );
-    expect(config.backends.o?.base_url).toBe("https://api.openai.com/v1");
+    expect(config.backends.o).toMatchObject({ base_url: "https://api.openai.com/v1" });
     expect(config.backends.a).toMatchObject({
       base_url: "https://api.anthropic.com/v1",
       anthropic_version: "2023-06-01",
       default_max_tokens: 1024,
     });
     expect(config.backends.d).not.toHaveProperty("base_url");
-    expect(config.backends.ollama?.base_url).toBe("http://127.0.0.1:11434/v1");
-    expect(config.backends.blank?.base_url).toBe("https://api.openai.com/v1");
+    expect(config.backends.ollama).toMatchObject({ base_url: "http://127.0.0.1:11434/v1" });
+    expect(config.backends.blank).toMatchObject({ base_url: "https://api.openai.com/v1" });
   });
 
   it("writes header values as text and drops blank ones", () => {
@@ -400,7 +402,10 @@ describe("parseConfig: backends", () => {
       },
       { env },
     );
-    expect(config.backends.o?.default_headers).toEqual({ "X-Version": "2", "X-Flag": "true" });
+    expect(config.backends.o).toHaveProperty("default_headers", {
+      "X-Version": "2",
+      "X-Flag": "true",
+    });
   });
 
   it("drops an empty api_key", () => {

@@ -2,7 +2,7 @@ import type { GenerationParams } from "@aiproxy/core";
 import { describe, expectTypeOf, it } from "vitest";
 import type {
   AdminConfig,
-  AiproxyConfig,
+  AiProxyConfig,
   ApimanConfig,
   AssistantConfig,
   AssistantParams,
@@ -42,18 +42,31 @@ type ExpectedApiman =
     }
   | { mode: "trusted_header"; header: string; secret: string };
 
-type ExpectedBackend = {
+type ExpectedExchange = {
   name: string;
-  kind: "openai" | "anthropic" | "demo";
-  base_url?: string;
-  api_key?: string;
-  default_headers: Record<string, string>;
   timeout: number;
   connect_timeout: number;
   max_retries: number;
-  anthropic_version?: string;
-  default_max_tokens?: number;
+  max_response_bytes: number;
+  max_event_bytes: number;
 };
+
+type ExpectedBackend =
+  | (ExpectedExchange & {
+      kind: "openai";
+      base_url: string;
+      api_key?: string;
+      default_headers: Record<string, string>;
+    })
+  | (ExpectedExchange & {
+      kind: "anthropic";
+      base_url: string;
+      api_key?: string;
+      default_headers: Record<string, string>;
+      anthropic_version?: string;
+      default_max_tokens?: number;
+    })
+  | (ExpectedExchange & { kind: "demo" });
 
 type ExpectedMcpServer =
   | {
@@ -100,11 +113,11 @@ describe("normalized output types", () => {
     expectTypeOf<ServerConfig>().toEqualTypeOf<ExpectedServer>();
     expectTypeOf<AdminConfig>().toEqualTypeOf<ExpectedAdmin>();
     expectTypeOf<ApimanConfig>().toEqualTypeOf<ExpectedApiman>();
-    expectTypeOf<BackendConfig>().toEqualTypeOf<ExpectedBackend>();
+    expectTypeOf<Same<BackendConfig, ExpectedBackend>>().toEqualTypeOf<true>();
     expectTypeOf<AssistantConfig>().toEqualTypeOf<ExpectedAssistant>();
     expectTypeOf<
       Same<
-        AiproxyConfig,
+        AiProxyConfig,
         {
           server: ExpectedServer;
           admin: ExpectedAdmin;
@@ -116,7 +129,15 @@ describe("normalized output types", () => {
         }
       >
     >().toEqualTypeOf<true>();
-    expectTypeOf<Same<AiproxyConfig, { server: ExpectedServer }>>().toEqualTypeOf<false>();
+    expectTypeOf<Same<AiProxyConfig, { server: ExpectedServer }>>().toEqualTypeOf<false>();
+  });
+
+  it("backends are a union on kind, kind-specific fields in their branch", () => {
+    expectTypeOf<BackendConfig["kind"]>().toEqualTypeOf<"openai" | "anthropic" | "demo">();
+    expectTypeOf<Extract<BackendConfig, { kind: "demo" }>>().not.toHaveProperty("api_key");
+    expectTypeOf<Extract<BackendConfig, { kind: "openai" }>>().not.toHaveProperty(
+      "anthropic_version",
+    );
   });
 
   it("MCP servers are a union on transport", () => {

@@ -1,58 +1,9 @@
 import type { AssistantMessage, ChatMessage } from "./messages.js";
-import type { ToolChoice, ToolDefinition } from "./tools.js";
+import type { GenerationParams } from "./params.js";
+import type { ToolDefinition } from "./tools.js";
 import type { Usage } from "./usage.js";
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
-
-/**
- * Generation parameters, named as in OpenAI's request body so they pass
- * through from a client untouched. Adapters map what their provider knows and
- * drop what it does not.
- */
-export interface GenerationParams {
-  temperature?: number;
-  top_p?: number;
-  max_tokens?: number;
-  max_completion_tokens?: number;
-  stop?: string | string[];
-  seed?: number;
-  presence_penalty?: number;
-  frequency_penalty?: number;
-  response_format?: { type: string; [key: string]: unknown };
-  tool_choice?: ToolChoice;
-  parallel_tool_calls?: boolean;
-  reasoning_effort?: string;
-  user?: string;
-  n?: number;
-  logit_bias?: Record<string, number>;
-  logprobs?: boolean;
-  top_logprobs?: number;
-  service_tier?: string;
-  metadata?: Record<string, string>;
-}
-
-/**
- * The parameters a backend forwards as they are: every GenerationParams key
- * but the tool ones (which only make sense with tools) and `n`.
- */
-export const SAMPLING_PARAM_KEYS = [
-  "temperature",
-  "top_p",
-  "max_tokens",
-  "max_completion_tokens",
-  "stop",
-  "seed",
-  "presence_penalty",
-  "frequency_penalty",
-  "response_format",
-  "reasoning_effort",
-  "user",
-  "logit_bias",
-  "logprobs",
-  "top_logprobs",
-  "service_tier",
-  "metadata",
-] as const satisfies ReadonlyArray<keyof GenerationParams>;
 
 export interface LlmRequest {
   /** The provider's model id (not the assistant name). */

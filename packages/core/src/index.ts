@@ -3,11 +3,9 @@ export type {
   CallOptions,
   Completion,
   FinishReason,
-  GenerationParams,
   LlmBackend,
   LlmRequest,
 } from "./backend.js";
-export { SAMPLING_PARAM_KEYS } from "./backend.js";
 export {
   AbortedError,
   AiProxyError,
@@ -30,7 +28,6 @@ export {
   ValidationError,
 } from "./errors.js";
 export * from "./http/index.js";
-export { REDACTED, redactSecrets, redactUrl } from "./redact.js";
 export { findTooDeep, JSON_PATH_MAX_CHARS } from "./json-depth.js";
 export { type Logger, silentLogger } from "./logger.js";
 export type {
@@ -45,6 +42,19 @@ export type {
   UserMessage,
 } from "./messages.js";
 export { contentText } from "./messages.js";
-export type { JsonSchema, ToolChoice, ToolDefinition } from "./tools.js";
+export {
+  type GenerationParamKey,
+  type GenerationParams,
+  generationParamFields,
+  generationParamsSchema,
+  SAMPLING_PARAM_KEYS,
+} from "./params.js";
+export { REDACTED, redactSecrets, redactUrl } from "./redact.js";
+export {
+  type JsonSchema,
+  type ToolChoice,
+  type ToolDefinition,
+  toolChoiceSchema,
+} from "./tools.js";
 export type { ToolCallOptions, ToolInfo, ToolResult, Toolset } from "./toolset.js";
 export { addUsage, emptyUsage, type Usage } from "./usage.js";

@@ -1,3 +1,5 @@
+import * as z from "zod";
+
 /** A JSON Schema object, as tools declare their parameters. */
 export type JsonSchema = { [key: string]: unknown };
 
@@ -12,8 +14,10 @@ export interface ToolDefinition {
   };
 }
 
-export type ToolChoice =
-  | "auto"
-  | "none"
-  | "required"
-  | { type: "function"; function: { name: string } };
+/** OpenAI's `tool_choice`: a mode, or one function the model must call. */
+export const toolChoiceSchema = z.union([
+  z.enum(["auto", "none", "required"]),
+  z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
+]);
+
+export type ToolChoice = z.infer<typeof toolChoiceSchema>;

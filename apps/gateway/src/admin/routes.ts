@@ -1,6 +1,6 @@
 import type { AdminPolicy } from "@aiproxy/auth";
 import {
-  type AiproxyConfig,
+  type AiProxyConfig,
   assistantSchema,
   backendSchema,
   type ConfigIssue,
@@ -149,7 +149,7 @@ function kindOf(segment: string): Kind {
   return kind;
 }
 
-function requireEntry(config: AiproxyConfig, kind: Kind, name: string): void {
+function requireEntry(config: AiProxyConfig, kind: Kind, name: string): void {
   if (!(name in config[kind.section]))
     throw new NotFoundError({ message: `No ${kind.noun} named '${clip(name)}'` });
 }
@@ -180,11 +180,11 @@ function validationError(issues: ConfigIssue[]): ValidationError {
 }
 
 function withEntry(
-  config: AiproxyConfig,
+  config: AiProxyConfig,
   section: Section,
   name: string,
   entry: unknown,
-): AiproxyConfig {
+): AiProxyConfig {
   const entries: Record<string, unknown> = { ...config[section] };
   if (entry === undefined) delete entries[name];
   else entries[name] = entry;
@@ -192,7 +192,7 @@ function withEntry(
 }
 
 /** Assistants that name a backend or MCP server. */
-function usersOf(config: AiproxyConfig, section: Section, name: string): string[] {
+function usersOf(config: AiProxyConfig, section: Section, name: string): string[] {
   const assistants = Object.values(config.assistants);
   if (section === "backends")
     return assistants.filter((a) => a.backend === name).map((a) => a.name);

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { AiproxyConfig } from "@aiproxy/config";
+import type { AiProxyConfig } from "@aiproxy/config";
 import { ConfigError, parseConfig } from "@aiproxy/config";
 
 export const SECTIONS = ["backends", "mcp_servers", "assistants"] as const;
@@ -33,7 +33,7 @@ export async function readState(path: string): Promise<AdminState> {
 }
 
 /** The config with the overlay applied, validated as a whole (env already expanded). */
-export function applyState(config: AiproxyConfig, state: AdminState, file: string): AiproxyConfig {
+export function applyState(config: AiProxyConfig, state: AdminState, file: string): AiProxyConfig {
   const merged: Record<string, unknown> = { ...config };
   for (const section of SECTIONS) {
     const entries: Record<string, unknown> = { ...config[section] };

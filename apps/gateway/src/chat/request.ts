@@ -1,8 +1,9 @@
 import {
   type ChatMessage,
+  type GenerationParamKey,
   type GenerationParams,
+  generationParamFields,
   InvalidRequestError,
-  SAMPLING_PARAM_KEYS,
   type ToolDefinition,
 } from "@aiproxy/core";
 import * as z from "zod";
@@ -63,10 +64,10 @@ const tool = z.object({
   }),
 });
 
-const toolChoice = z.union([
-  z.enum(["auto", "none", "required"]),
-  z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
-]);
+/** Core's generation parameters, each also accepting null (clients send `"seed": null`). */
+const params = Object.fromEntries(
+  Object.entries(generationParamFields).map(([key, schema]) => [key, schema.nullish()]),
+) as { [K in GenerationParamKey]: z.ZodOptional<z.ZodNullable<(typeof generationParamFields)[K]>> };
 
 /**
  * OpenAI's chat-completions request. Every documented field is accepted;
@@ -79,25 +80,7 @@ const chatRequestSchema = z.object({
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
   tools: z.array(tool).nullish(),
-  tool_choice: toolChoice.nullish(),
-  parallel_tool_calls: z.boolean().nullish(),
-  temperature: z.number().min(0).max(2).nullish(),
-  top_p: z.number().min(0).max(1).nullish(),
-  max_tokens: z.number().int().positive().nullish(),
-  max_completion_tokens: z.number().int().positive().nullish(),
-  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
-  seed: z.number().int().nullish(),
-  presence_penalty: z.number().min(-2).max(2).nullish(),
-  frequency_penalty: z.number().min(-2).max(2).nullish(),
-  response_format: z.looseObject({ type: z.string() }).nullish(),
-  reasoning_effort: z.string().nullish(),
-  user: z.string().nullish(),
-  n: z.number().int().positive().nullish(),
-  logit_bias: z.record(z.string(), z.number()).nullish(),
-  logprobs: z.boolean().nullish(),
-  top_logprobs: z.number().int().min(0).max(20).nullish(),
-  service_tier: z.string().nullish(),
-  metadata: z.record(z.string(), z.string()).nullish(),
+  ...params,
 });
 
 type ChatRequestBody = z.output<typeof chatRequestSchema>;
@@ -112,12 +95,10 @@ export interface ChatRequest {
   includeUsage: boolean;
 }
 
-/** What the gateway takes from a request as generation parameters. */
-const PARAM_KEYS = [
-  ...SAMPLING_PARAM_KEYS,
-  "tool_choice",
-  "parallel_tool_calls",
-] as const satisfies readonly (keyof GenerationParams & keyof ChatRequestBody)[];
+/** What the gateway takes from a request as generation parameters: all but `n`, checked apart. */
+const PARAM_KEYS = (Object.keys(generationParamFields) as GenerationParamKey[]).filter(
+  (key) => key !== "n",
+);
 
 /** Validates a parsed JSON body; every problem becomes a 400 naming its field, as OpenAI does. */
 export function parseChatRequest(body: unknown): ChatRequest {

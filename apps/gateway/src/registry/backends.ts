@@ -21,27 +21,34 @@ const HOSTED = ["api.openai.com", "api.anthropic.com"];
  */
 export function missingCredential(config: BackendConfig): string | undefined {
   if (config.kind === "demo" || config.api_key) return undefined;
-  const host = config.base_url ? new URL(config.base_url).hostname : "";
+  const host = new URL(config.base_url).hostname;
   return HOSTED.includes(host) ? `backend '${config.name}' has no api_key for ${host}` : undefined;
 }
 
 /** A live backend for one `backends` entry. */
 export async function openBackend(config: BackendConfig): Promise<BackendHandle> {
-  const common = {
-    apiKey: config.api_key,
-    defaultHeaders: config.default_headers,
+  const exchange = {
     timeoutMs: seconds(config.timeout),
     connectTimeoutMs: seconds(config.connect_timeout),
     maxRetries: config.max_retries,
   };
   switch (config.kind) {
     case "openai":
-      return closable(createOpenAIBackend({ ...common, baseUrl: config.base_url }));
+      return closable(
+        createOpenAIBackend({
+          ...exchange,
+          baseUrl: config.base_url,
+          apiKey: config.api_key,
+          defaultHeaders: config.default_headers,
+        }),
+      );
     case "anthropic":
       return closable(
         createAnthropicBackend({
-          ...common,
+          ...exchange,
           baseUrl: config.base_url,
+          apiKey: config.api_key,
+          defaultHeaders: config.default_headers,
           anthropicVersion: config.anthropic_version,
           defaultMaxTokens: config.default_max_tokens,
         }),
@@ -50,7 +57,7 @@ export async function openBackend(config: BackendConfig): Promise<BackendHandle>
       // The no-API-key demo: a scripted model on loopback, spoken to over the
       // real OpenAI wire so the demo exercises the same path as production.
       const upstream = await startScriptedUpstream({ fallback: demoResponder() });
-      const backend = createOpenAIBackend({ ...common, baseUrl: upstream.openaiBaseUrl });
+      const backend = createOpenAIBackend({ ...exchange, baseUrl: upstream.openaiBaseUrl });
       return {
         backend,
         close: async () => {

@@ -1,5 +1,5 @@
 import type {
-  AiproxyConfig,
+  AiProxyConfig,
   AssistantConfig,
   BackendConfig,
   McpServerConfig,
@@ -29,7 +29,7 @@ export interface RegistryOptions {
   fabric?: McpFabric;
 }
 
-type Sections = Pick<AiproxyConfig, "backends" | "mcp_servers" | "assistants">;
+type Sections = Pick<AiProxyConfig, "backends" | "mcp_servers" | "assistants">;
 
 /**
  * The live assistants, backends and MCP servers. Changes are applied as a
@@ -39,7 +39,7 @@ type Sections = Pick<AiproxyConfig, "backends" | "mcp_servers" | "assistants">;
  */
 export class Registry {
   readonly fabric: McpFabric;
-  private current: AiproxyConfig;
+  private current: AiProxyConfig;
   private backends = new Map<string, RefCounted<BackendHandle>>();
   /** Backends not opened, with the reason (see missingCredential). */
   private unavailable = new Map<string, string>();
@@ -48,13 +48,13 @@ export class Registry {
   private readonly logger: Logger;
   private closed = false;
 
-  private constructor(config: AiproxyConfig, options: RegistryOptions) {
+  private constructor(config: AiProxyConfig, options: RegistryOptions) {
     this.current = { ...config, backends: {}, mcp_servers: {}, assistants: {} };
     this.logger = options.logger;
     this.fabric = options.fabric ?? new McpFabric({ logger: options.logger });
   }
 
-  static async open(config: AiproxyConfig, options: RegistryOptions): Promise<Registry> {
+  static async open(config: AiProxyConfig, options: RegistryOptions): Promise<Registry> {
     const registry = new Registry(config, options);
     try {
       await registry.apply(config);
@@ -65,7 +65,7 @@ export class Registry {
     return registry;
   }
 
-  get config(): AiproxyConfig {
+  get config(): AiProxyConfig {
     return this.current;
   }
 
@@ -110,7 +110,7 @@ export class Registry {
    * expected to be valid (the caller checked it); a backend that fails to
    * start rejects the change and keeps the current state.
    */
-  update(change: (current: AiproxyConfig) => AiproxyConfig): Promise<AiproxyConfig> {
+  update(change: (current: AiProxyConfig) => AiProxyConfig): Promise<AiProxyConfig> {
     const next = this.queue.then(() => {
       const target = change(this.current);
       return this.apply(target).then(() => target);
@@ -119,7 +119,7 @@ export class Registry {
     return next;
   }
 
-  private async apply(next: Sections & AiproxyConfig): Promise<void> {
+  private async apply(next: Sections & AiProxyConfig): Promise<void> {
     if (this.closed) throw new Error("registry is closed");
     const previous = this.current;
     const backendChanges = changed(previous.backends, next.backends);
@@ -178,7 +178,7 @@ export class Registry {
     );
   }
 
-  private toolsetFor(assistant: AssistantConfig, config: AiproxyConfig): Toolset | undefined {
+  private toolsetFor(assistant: AssistantConfig, config: AiProxyConfig): Toolset | undefined {
     const servers = assistant.mcp_servers.filter((name) => config.mcp_servers[name]?.enabled);
     if (servers.length === 0) return undefined;
     return this.fabric.toolset({
