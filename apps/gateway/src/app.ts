@@ -1,15 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { type AdminPolicy, type AuthChain, redactUrl, unauthorizedResponse } from "@aiproxy/auth";
 import { type Logger, NotFoundError, PayloadTooLargeError } from "@aiproxy/core";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { adminRoutes } from "./admin/routes.js";
 import type { AdminState } from "./admin/state.js";
 import { chatCompletions } from "./chat/route.js";
+import type { GatewayEnv } from "./env.js";
 import { clip } from "./http/clip.js";
-import { errorResponse, onError } from "./http/errors.js";
+import { errorResponse } from "./http/errors.js";
+import {
+  anthropicErrorResponse,
+  anthropicUnauthorized,
+  wantsAnthropicErrors,
+} from "./messages/errors.js";
+import { anthropicModel, anthropicModelList } from "./messages/models.js";
+import { countTokens, messages } from "./messages/route.js";
 import type { Registry } from "./registry/registry.js";
+import { RunService } from "./run/service.js";
 
 export interface AppOptions {
   registry: Registry;
@@ -24,14 +33,12 @@ export interface AppOptions {
   isDraining: () => boolean;
 }
 
-type Env = { Variables: { requestId: string; logged: boolean } };
-
 const VERSION = "0.1.0";
 
 /** The gateway's routes, framework-level middleware and error shapes. */
-export function createApp(options: AppOptions): Hono<Env> {
+export function createApp(options: AppOptions): Hono<GatewayEnv> {
   const { registry, auth, logger } = options;
-  const app = new Hono<Env>();
+  const app = new Hono<GatewayEnv>();
 
   app.use("*", async (c, next) => {
     const started = performance.now();
@@ -40,7 +47,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     await next();
     c.header("x-request-id", requestId);
     if (options.isDraining()) c.header("connection", "close");
-    // The chat route logs its own line once the run ends, with steps and usage.
+    // A request that started a run is logged by the run service once the run ends.
     if (!c.get("logged"))
       logger.info(
         {
@@ -81,7 +88,14 @@ export function createApp(options: AppOptions): Hono<Env> {
     c.json({
       name: "aiproxy",
       version: VERSION,
-      endpoints: ["/v1/models", "/v1/chat/completions", "/health", "/ready", "/admin"],
+      endpoints: [
+        "/v1/models",
+        "/v1/chat/completions",
+        "/v1/messages",
+        "/health",
+        "/ready",
+        "/admin",
+      ],
     }),
   );
   app.get("/health", (c) => c.json({ status: "ok" }));
@@ -91,18 +105,26 @@ export function createApp(options: AppOptions): Hono<Env> {
 
   app.use("/v1/*", async (c, next) => {
     const decision = await auth.authenticate(c.req.raw, { signal: c.req.raw.signal });
-    if (!decision.ok) return unauthorizedResponse();
+    if (!decision.ok)
+      return wantsAnthropicErrors(c)
+        ? anthropicUnauthorized(logger, c.get("requestId"))
+        : unauthorizedResponse();
+    c.set("caller", { provider: decision.provider });
     await next();
   });
 
   app.get("/v1/models", (c) =>
-    c.json({
-      object: "list",
-      data: registry.assistantNames().map((name) => model(registry, name)),
-    }),
+    c.req.header("anthropic-version") !== undefined
+      ? c.json(anthropicModelList(registry))
+      : c.json({
+          object: "list",
+          data: registry.assistantNames().map((name) => model(registry, name)),
+        }),
   );
   app.get("/v1/models/:name", (c) => {
     const name = c.req.param("name");
+    if (c.req.header("anthropic-version") !== undefined && registry.config.assistants[name])
+      return c.json(anthropicModel(registry, name));
     if (!registry.config.assistants[name])
       throw new NotFoundError({
         message: `The model '${clip(name)}' does not exist`,
@@ -111,14 +133,10 @@ export function createApp(options: AppOptions): Hono<Env> {
     return c.json(model(registry, name));
   });
 
-  const chat = chatCompletions({ registry, logger });
-  app.post("/v1/chat/completions", (c) => {
-    c.set("logged", true);
-    return chat(c).catch((error: unknown) => {
-      c.set("logged", false);
-      return errorResponse(error, logger);
-    });
-  });
+  const runs = new RunService({ registry, logger });
+  app.post("/v1/chat/completions", chatCompletions({ registry, runs }));
+  app.post("/v1/messages", messages({ registry, runs }));
+  app.post("/v1/messages/count_tokens", countTokens({ registry }));
 
   app.route(
     "/admin",
@@ -131,15 +149,19 @@ export function createApp(options: AppOptions): Hono<Env> {
     }),
   );
 
+  const respond = (error: unknown, c: Context<GatewayEnv>) =>
+    wantsAnthropicErrors(c)
+      ? anthropicErrorResponse(error, logger, c.get("requestId"))
+      : errorResponse(error, logger);
   app.notFound((c) =>
-    errorResponse(
+    respond(
       new NotFoundError({
         message: `No route for ${clip(c.req.method)} ${clip(new URL(c.req.url).pathname)}`,
       }),
-      logger,
+      c,
     ),
   );
-  app.onError(onError(logger));
+  app.onError((error, c) => respond(error, c));
   return app;
 }
 

@@ -1,10 +1,11 @@
 import { type AdminPolicy, type AuthChain, adminPolicy, isLoopbackHost } from "@aiproxy/auth";
-import type { AiProxyConfig } from "@aiproxy/config";
+import type { AiproxyConfig } from "@aiproxy/config";
 import { type Logger, silentLogger } from "@aiproxy/core";
 import type { Hono } from "hono";
 import { type AdminState, applyState, readState } from "./admin/state.js";
 import { createApp } from "./app.js";
 import { authChainFor } from "./auth.js";
+import type { GatewayEnv } from "./env.js";
 import { Registry } from "./registry/registry.js";
 
 export interface GatewayOptions {
@@ -20,7 +21,7 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
-  app: Hono;
+  app: Hono<GatewayEnv>;
   registry: Registry;
   /** `/ready` turns 503 and responses ask clients to close their connections. */
   drain(): void;
@@ -34,7 +35,7 @@ export interface Gateway {
  * an embedding app needs to call `app.fetch`.
  */
 export async function createGateway(
-  config: AiProxyConfig,
+  config: AiproxyConfig,
   options: GatewayOptions = {},
 ): Promise<Gateway> {
   const logger = options.logger ?? silentLogger;
@@ -83,7 +84,7 @@ export async function createGateway(
     isDraining: () => draining,
   });
   return {
-    app: app as unknown as Hono,
+    app,
     registry,
     get draining() {
       return draining;

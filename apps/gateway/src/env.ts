@@ -1,0 +1,15 @@
+/** Who is calling, as the auth chain decided: the provider that accepted the request. */
+export interface Caller {
+  provider: string;
+}
+
+/** What middleware hands to handlers through `c.set` / `c.get`, typed once for the whole app. */
+export interface GatewayVariables {
+  requestId: string;
+  /** Set once a surface logs its own line for the request (the run service does, with steps and usage). */
+  logged: boolean;
+  /** Set by the `/v1` auth middleware. */
+  caller: Caller;
+}
+
+export type GatewayEnv = { Variables: GatewayVariables };

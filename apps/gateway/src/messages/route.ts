@@ -1,0 +1,109 @@
+import { toAnthropicResponse } from "@aiproxy/agent-loop/anthropic";
+import type { ToolDefinition, ToolInfo } from "@aiproxy/core";
+import type { Context } from "hono";
+import type { GatewayEnv } from "../env.js";
+import { readJsonBody } from "../http/body.js";
+import type { AssistantLease, Registry } from "../registry/registry.js";
+import type { RunService } from "../run/service.js";
+import { estimateTokens, forwardCountTokens } from "./count-tokens.js";
+import {
+  type MessagesRequest,
+  parseCountTokensRequest,
+  parseMessagesRequest,
+  toCanonical,
+} from "./request.js";
+
+export interface MessagesRouteOptions {
+  registry: Registry;
+  runs: RunService;
+}
+
+/** `POST /v1/messages`: one agent run per request, rendered in Anthropic's wire format. */
+export function messages({ registry, runs }: MessagesRouteOptions) {
+  return async (c: Context<GatewayEnv>): Promise<Response> => {
+    const request = parseMessagesRequest(await readBody(c, registry));
+    const stream = request.stream === true;
+    const { run, lease, requestId } = runs.start(c, {
+      model: request.model,
+      logMessage: "messages",
+      build: (lease) => ({
+        ...toCanonical(request, { anthropicBackend: isAnthropic(registry, lease) }),
+        stream,
+      }),
+    });
+    return toAnthropicResponse(run, {
+      model: request.model,
+      stream,
+      toolActivity: lease.assistant.tool_activity,
+      headers: { "x-request-id": requestId },
+      requestId,
+    });
+  };
+}
+
+/**
+ * `POST /v1/messages/count_tokens`: the backend's own count when it speaks
+ * Anthropic's wire, otherwise an estimate (see `estimateTokens`). Either
+ * way it counts what the run's first step would send: the assistant's
+ * system prompt and MCP tools included.
+ */
+export function countTokens({ registry }: { registry: Registry }) {
+  return async (c: Context<GatewayEnv>): Promise<Response> => {
+    const body = await readBody(c, registry);
+    const request = parseCountTokensRequest(body);
+    const lease = registry.acquire(request.model);
+    try {
+      const signal = c.req.raw.signal;
+      const { assistant } = lease;
+      const backend = registry.config.backends[assistant.backend];
+      const mcpTools = lease.toolset ? await lease.toolset.list({ signal }) : [];
+      if (backend?.kind === "anthropic") {
+        const count = await forwardCountTokens(
+          backend,
+          {
+            body: body as Record<string, unknown>,
+            model: assistant.model,
+            systemPrompt: assistant.system_prompt,
+            mcpTools,
+          },
+          signal,
+        );
+        return c.json(count);
+      }
+      const count = await estimateTokens(estimateInput(request, lease, mcpTools));
+      return c.json(count, 200, { "x-aiproxy-token-count": "estimate" });
+    } finally {
+      lease.release();
+    }
+  };
+}
+
+function estimateInput(request: MessagesRequest, lease: AssistantLease, mcpTools: ToolInfo[]) {
+  const canonical = toCanonical(request, { anthropicBackend: false });
+  const { assistant } = lease;
+  const hasSystem = canonical.messages.some((m) => m.role === "system");
+  const messages =
+    assistant.system_prompt && !hasSystem
+      ? [{ role: "system" as const, content: assistant.system_prompt }, ...canonical.messages]
+      : canonical.messages;
+  const tools: ToolDefinition[] = [
+    ...mcpTools.map((tool) => ({
+      type: "function" as const,
+      function: {
+        name: tool.name,
+        ...(tool.description !== undefined && { description: tool.description }),
+        parameters: tool.inputSchema,
+      },
+    })),
+    ...(canonical.clientTools ?? []),
+  ];
+  return { model: assistant.model, messages, tools };
+}
+
+function isAnthropic(registry: Registry, lease: AssistantLease): boolean {
+  return registry.config.backends[lease.assistant.backend]?.kind === "anthropic";
+}
+
+function readBody(c: Context<GatewayEnv>, registry: Registry): Promise<unknown> {
+  return readJsonBody(c.req.raw, { maxDepth: registry.config.server.max_json_depth });
+}

@@ -1,0 +1,162 @@
+import { type AgentResult, type AgentRun, runAgent } from "@aiproxy/agent-loop";
+import {
+  AiProxyError,
+  type ChatMessage,
+  type GenerationParams,
+  type Logger,
+  type ToolDefinition,
+} from "@aiproxy/core";
+import type { Context } from "hono";
+import type { GatewayEnv } from "../env.js";
+import type { AssistantLease, Registry } from "../registry/registry.js";
+
+/** What a surface's parser makes of a request: the run in canonical terms. */
+export interface RunSpec {
+  messages: ChatMessage[];
+  clientTools: ToolDefinition[] | undefined;
+  params: GenerationParams;
+  /** Provider-specific body fields from the request; the assistant's `extra_body` goes under them. */
+  extraBody?: Record<string, unknown>;
+  stream: boolean;
+}
+
+export interface StartRunOptions {
+  /** The assistant name the client asked for. */
+  model: string;
+  /** The log line's `msg`, e.g. "chat completion". */
+  logMessage: string;
+  /** Turns the request into a run once the assistant (and so its backend) is known. */
+  build: (lease: AssistantLease) => RunSpec;
+}
+
+export interface StartedRun {
+  run: AgentRun;
+  lease: AssistantLease;
+  spec: RunSpec;
+  requestId: string;
+}
+
+export interface RunServiceOptions {
+  registry: Registry;
+  logger: Logger;
+}
+
+/**
+ * The one place a request becomes an agent run, whatever its surface: it
+ * holds the assistant's lease for as long as the run lives (so a replaced
+ * backend is disposed only after its last request), aborts the run when the
+ * client disconnects, and logs one line per run with the caller, steps,
+ * tool calls and usage.
+ */
+export class RunService {
+  readonly #registry: Registry;
+  readonly #logger: Logger;
+
+  constructor({ registry, logger }: RunServiceOptions) {
+    this.#registry = registry;
+    this.#logger = logger;
+  }
+
+  start(c: Context<GatewayEnv>, options: StartRunOptions): StartedRun {
+    const started = performance.now();
+    const lease = this.#registry.acquire(options.model);
+    let spec: RunSpec;
+    let run: AgentRun;
+    try {
+      spec = options.build(lease);
+      run = this.#run(lease, spec, c.req.raw.signal);
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+    // From here on the run's own line replaces the generic request line.
+    c.set("logged", true);
+    const requestId = c.get("requestId");
+    const entry = {
+      requestId,
+      caller: c.get("caller")?.provider,
+      assistant: lease.assistant.name,
+      started,
+      msg: options.logMessage,
+    };
+    run.result.then(
+      (result) => logRun(this.#logger, "info", { ...entry, result }),
+      (error: unknown) =>
+        logRun(
+          this.#logger,
+          AiProxyError.isInstance(error) && error.status < 500 ? "info" : "warn",
+          {
+            ...entry,
+            error,
+          },
+        ),
+    );
+    run.result.then(lease.release, lease.release);
+    return { run, lease, spec, requestId };
+  }
+
+  #run(lease: AssistantLease, spec: RunSpec, signal: AbortSignal): AgentRun {
+    const { assistant } = lease;
+    const extraBody =
+      spec.extraBody && Object.keys(spec.extraBody).length > 0
+        ? { ...assistant.extra_body, ...spec.extraBody }
+        : assistant.extra_body;
+    return runAgent({
+      backend: lease.backend,
+      model: assistant.model,
+      messages: spec.messages,
+      systemPrompt: assistant.system_prompt,
+      toolset: lease.toolset,
+      clientTools: spec.clientTools,
+      params: spec.params,
+      defaultParams: assistant.params,
+      extraBody,
+      maxToolIterations: assistant.max_tool_iterations,
+      streaming: spec.stream,
+      // Aborts on a client disconnect before the first byte or for a non-streamed request;
+      // a streamed body's cancellation aborts it after that.
+      signal,
+      logger: this.#logger,
+    });
+  }
+}
+
+interface RunLog {
+  requestId: string;
+  caller: string | undefined;
+  assistant: string;
+  started: number;
+  msg: string;
+  result?: AgentResult;
+  error?: unknown;
+}
+
+function logRun(logger: Logger, level: "info" | "warn", entry: RunLog): void {
+  const { result, error } = entry;
+  logger[level](
+    {
+      requestId: entry.requestId,
+      ...(entry.caller !== undefined && { caller: entry.caller }),
+      assistant: entry.assistant,
+      latencyMs: Math.round(performance.now() - entry.started),
+      ...(result && {
+        steps: result.steps.length,
+        toolCalls: result.steps.flatMap((step) =>
+          step.toolCalls.map((call) => ({
+            name: call.name,
+            ...(call.isError !== undefined && { isError: call.isError }),
+            ...(call.durationMs !== undefined && { durationMs: Math.round(call.durationMs) }),
+          })),
+        ),
+        finishReason: result.finishReason,
+        usage: result.usage,
+      }),
+      ...(error !== undefined && {
+        error: AiProxyError.isInstance(error)
+          ? { code: error.code, status: error.status, message: error.message }
+          : { message: "internal error" },
+      }),
+    },
+    entry.msg,
+  );
+}
