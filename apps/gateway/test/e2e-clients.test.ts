@@ -322,7 +322,8 @@ describe("LangChain and the AI SDK", () => {
 
 describe("logs", () => {
   it("write one line per chat request with steps, tool calls and usage, and no secret", async () => {
-    const line = gateway.logs.find((e) => e.msg === "chat completion" && e.steps === 2);
+    // Lines trail their responses, so wait for the line rather than read what is there.
+    const line = await gateway.waitForLog((e) => e.msg === "chat completion" && e.steps === 2);
     expect(line).toMatchObject({
       assistant: "tools-openai",
       finishReason: "stop",

@@ -60,7 +60,17 @@ describe("SIGTERM", () => {
     const children = childrenOf(gateway.child.pid as number);
     expect(children.length).toBeGreaterThan(0);
 
-    upstream.enqueue({ text: "one two three four five six seven eight", chunkDelayMs: 150 });
+    // Held after its first words until /ready has been seen draining, so the
+    // stream is surely in flight while the gateway drains.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    upstream.enqueue({
+      text: "one two three four five six seven eight",
+      hold: released,
+      holdAfterChunks: 2,
+    });
     const stream = await client.chat.completions.create({
       model: "a",
       messages: [{ role: "user", content: "slow" }],
@@ -71,11 +81,13 @@ describe("SIGTERM", () => {
     expect(first.done).toBe(false);
 
     gateway.child.kill("SIGTERM");
+    // The gateway logs "draining" in the same turn as it starts to drain.
+    await gateway.waitForLog((entry) => entry.msg === "draining");
     // While draining, a request already on an open keep-alive connection may
     // still be answered; /ready says not to send more.
-    await new Promise((resolve) => setTimeout(resolve, 100));
     const ready = await fetch(`${gateway.url}/ready`).catch(() => undefined);
     if (ready) expect(ready.status).toBe(503);
+    release();
 
     let text = "";
     for (let next = await iterator.next(); !next.done; next = await iterator.next())
@@ -92,7 +104,9 @@ describe("client disconnect", () => {
   it("aborts the upstream call of a stream within a second", async () => {
     const gateway = await startGatewayProcess({ config: config() });
     try {
-      upstream.enqueue({ text: "a b c d e f g h i j k l m n o p", chunkDelayMs: 300 });
+      // Stalls mid-stream: only the client leaving can end the upstream call.
+      upstream.enqueue({ text: "a b c d e f g h i j k l m n o p", stallAfterChunks: 3 });
+      const before = upstream.requests.length;
       const controller = new AbortController();
       const response = await fetch(`${gateway.url}/v1/chat/completions`, {
         method: "POST",
@@ -106,11 +120,10 @@ describe("client disconnect", () => {
       });
       const reader = response.body?.getReader();
       await reader?.read();
+      await upstream.waitForRequests(before + 1);
       expect(upstream.activeRequests()).toBe(1);
       controller.abort();
-      const deadline = Date.now() + 1000;
-      while (upstream.activeRequests() > 0 && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      await upstream.waitForIdle(1000);
       expect(upstream.activeRequests()).toBe(0);
     } finally {
       expect(await gateway.stop()).toBe(0);
@@ -135,9 +148,10 @@ describe("the README demo", () => {
       });
       expect(completion.choices[0]?.message.content).toMatch(/\b5\b/);
       // Logged once the run settles, which may trail the response by a tick.
-      await expect
-        .poll(() => gateway.logs.find((entry) => entry.msg === "chat completion"))
-        .toMatchObject({ assistant: "demo", steps: 2 });
+      expect(await gateway.waitForLog((entry) => entry.msg === "chat completion")).toMatchObject({
+        assistant: "demo",
+        steps: 2,
+      });
     } finally {
       expect(await gateway.stop()).toBe(0);
     }

@@ -7,7 +7,7 @@ import {
   startScriptedUpstream,
   trailingToolResults,
 } from "@aiproxy/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { json, servedGateway } from "../helpers/in-process.js";
 
 /** MCP servers that crash, hang or flood, and models that misuse tools. */
@@ -94,6 +94,8 @@ describe("an MCP server that misbehaves", () => {
     expect(crashed.body.choices[0]?.message.content).toBe("recovered");
     expect(Date.now() - started).toBeLessThan(5000);
     expect(toolResultsSent()[0]?.text.toLowerCase()).toMatch(/error|closed|crash|exit/);
+    // Failed by the crash itself, not by the call's 2 s timeout.
+    expect(toolResultsSent()[0]?.text.toLowerCase()).not.toContain("timed out");
     expect(alive(firstPid)).toBe(false);
 
     upstream.enqueue({ toolCalls: [{ name: "faults__pid", arguments: {} }] }, { text: "ok" });
@@ -185,7 +187,18 @@ describe("a model that misuses tools", () => {
 
 describe("a client that goes away", () => {
   it("cancels running tool calls within a second", async () => {
-    const { url } = await serve({}, { timeout: 60 });
+    const { url, gateway } = await serve({}, { timeout: 60 });
+    const { fabric } = gateway.registry;
+    const callTool = fabric.callTool.bind(fabric);
+    let sleepCalled!: () => void;
+    const sleeping = new Promise<void>((resolve) => {
+      sleepCalled = resolve;
+    });
+    const spy = vi.spyOn(fabric, "callTool").mockImplementation((server, tool, args, options) => {
+      const result = callTool(server, tool, args, options);
+      if (tool === "sleep") sleepCalled();
+      return result;
+    });
     upstream.enqueue({
       toolCalls: [{ name: "faults__sleep", arguments: { ms: 60_000, tag: "disconnect" } }],
     });
@@ -194,8 +207,12 @@ describe("a client that goes away", () => {
       ...json({ model: "a", messages: [{ role: "user", content: "go" }] }),
       signal: controller.signal,
     }).catch(() => undefined);
-    await upstream.waitForRequests(upstream.requests.length);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleeping;
+    spy.mockRestore();
+    // A later call on the same session: the server reads its messages in
+    // order, so once this is answered it has the sleep call running.
+    const pid = await callTool("faults", "pid", {});
+    expect(pid.isError).toBe(false);
     controller.abort();
     await pending;
     await expect

@@ -13,6 +13,15 @@ export interface GatewayProcess {
   child: ChildProcess;
   /** Every log line so far, parsed. */
   logs: Record<string, unknown>[];
+  /**
+   * The first log line, logged already or to come, that `match` accepts: the
+   * event itself, for lines that trail a response. Rejects if the process
+   * ends first, or after `timeoutMs` (default 5000).
+   */
+  waitForLog(
+    match: (entry: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** Raw stdout and stderr, for secret-leak checks. */
   output(): string;
   /** Resolves with the exit code. */
@@ -52,6 +61,7 @@ export async function startGatewayProcess(options: StartOptions): Promise<Gatewa
     },
   );
   const logs: Record<string, unknown>[] = [];
+  const logListeners = new Set<(entry: Record<string, unknown>) => void>();
   let raw = "";
   let buffered = "";
   const exited = new Promise<number | null>((resolve) =>
@@ -74,6 +84,7 @@ export async function startGatewayProcess(options: StartOptions): Promise<Gatewa
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
+          for (const listener of [...logListeners]) listener(entry);
           if (typeof entry.url === "string" && String(entry.msg).startsWith("aiproxy listening"))
             resolve(entry.url);
         } catch {
@@ -88,6 +99,32 @@ export async function startGatewayProcess(options: StartOptions): Promise<Gatewa
     child,
     logs,
     output: () => raw,
+    waitForLog(match, timeoutMs = 5_000) {
+      const seen = logs.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const listener = (entry: Record<string, unknown>) => {
+          if (!match(entry)) return;
+          done();
+          resolve(entry);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`no matching log line within ${timeoutMs} ms:\n${raw}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          logListeners.delete(listener);
+        };
+        logListeners.add(listener);
+        // "close", not "exit": the last lines may still be in the pipe at exit.
+        child.once("close", () => {
+          if (!logListeners.has(listener)) return;
+          done();
+          reject(new Error(`gateway exited before a matching log line:\n${raw}`));
+        });
+      });
+    },
     exited,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
