@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
   // Nothing left pending upstream: every abandoned request is closed within a second.
-  await expect.poll(() => upstream.activeRequests(), { timeout: 1000 }).toBe(0);
+  await upstream.waitForIdle(1000);
 });
 afterAll(async () => {
   await upstream.close();
@@ -134,8 +134,10 @@ describe("client disconnects", () => {
   it("twenty clients leaving mid-stream leave no upstream request open, and the next request succeeds", async () => {
     const { url, client } = await serve({ max_retries: 0 });
     const controllers = Array.from({ length: 20 }, () => new AbortController());
+    // Each stalls mid-stream: only its client leaving can end it.
     for (const _ of controllers)
-      upstream.enqueue({ text: "a b c d e f g h i j", chunkDelayMs: 200 });
+      upstream.enqueue({ text: "a b c d e f g h i j", stallAfterChunks: 3 });
+    const before = upstream.requests.length;
     const readers = await Promise.all(
       controllers.map(async (controller) => {
         const response = await fetch(`${url}/v1/chat/completions`, {
@@ -149,10 +151,12 @@ describe("client disconnects", () => {
         return reader;
       }),
     );
+    await upstream.waitForRequests(before + 20);
     expect(upstream.activeRequests()).toBe(20);
     for (const controller of controllers) controller.abort();
     await Promise.all(readers.map((reader) => reader?.cancel().catch(() => {})));
-    await expect.poll(() => upstream.activeRequests(), { timeout: 1000 }).toBe(0);
+    await upstream.waitForIdle(1000);
+    expect(upstream.activeRequests()).toBe(0);
     upstream.enqueue({ text: "still here" });
     const completion = await client.chat.completions.create(ask);
     expect(completion.choices[0]?.message.content).toBe("still here");
