@@ -31,6 +31,8 @@ export async function openBackend(config: BackendConfig): Promise<BackendHandle>
     timeoutMs: seconds(config.timeout),
     connectTimeoutMs: seconds(config.connect_timeout),
     maxRetries: config.max_retries,
+    maxResponseBytes: config.max_response_bytes,
+    maxEventBytes: config.max_event_bytes,
   };
   switch (config.kind) {
     case "openai":
