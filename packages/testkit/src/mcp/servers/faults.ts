@@ -1,5 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
 
 /**
@@ -31,13 +32,74 @@ function wait(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
+export interface FaultServerOptions {
+  /**
+   * Adds a tool without `inputSchema` (`no_input_schema`) to every
+   * `tools/list`, so a client's handling of one invalid tool can be tested.
+   */
+  invalidTool?: boolean;
+}
+
+/** What the runnable script (or an in-process test) controls from outside the MCP session. */
+export interface FaultServerControls {
+  /** Ends every `hold` in progress, as `release` without a tag does. Returns how many ended. */
+  releaseAll(): number;
+  /** How many `hold` calls are waiting now. */
+  holding(): number;
+}
+
+/** The tool the `invalidTool` option adds: MCP requires `inputSchema`, this one has none. */
+const INVALID_TOOL = { name: "no_input_schema", description: "Declared without an inputSchema." };
+
+/**
+ * Wraps the server's `tools/list` handler, whenever the SDK installs it, so
+ * the list also carries an invalid tool the SDK itself would never produce.
+ */
+function addInvalidTool(server: McpServer): void {
+  type Handler = (request: unknown, extra: unknown) => Promise<unknown>;
+  const inner = server.server as unknown as {
+    setRequestHandler(schema: unknown, handler: Handler): void;
+  };
+  const setRequestHandler = inner.setRequestHandler.bind(inner);
+  inner.setRequestHandler = (schema, handler) => {
+    if (schema !== ListToolsRequestSchema) return setRequestHandler(schema, handler);
+    return setRequestHandler(schema, async (request, extra) => {
+      const result = (await handler(request, extra)) as { tools: unknown[] };
+      return { ...result, tools: [...result.tools, INVALID_TOOL] };
+    });
+  };
+}
+
 /**
  * An MCP server that misbehaves on request, for testing clients: slow,
- * crashing, hanging and huge tools, a tool list that changes, and a window
- * on its own process (pid, environment).
+ * crashing, hanging and huge tools, a tool list that changes, calls that
+ * hold until released, and a window on its own process (pid, environment).
  */
-export function createFaultServer(): McpServer {
+export function createFaultServer(options: FaultServerOptions = {}): McpServer {
+  return createFaultServerWithControls(options).server;
+}
+
+/** `createFaultServer`, plus the controls a process-level script wires to a signal. */
+export function createFaultServerWithControls(options: FaultServerOptions = {}): {
+  server: McpServer;
+  controls: FaultServerControls;
+} {
   const server = new McpServer({ name: "aiproxy-faults", version: "0.1.0" });
+  if (options.invalidTool) addInvalidTool(server);
+  const holds = new Map<string, Set<() => void>>();
+  /** Tags released already: a hold that arrives after its release returns at once, whatever the order. */
+  const released = new Set<string>();
+  const releaseAll = (): number => {
+    let released = 0;
+    for (const waiters of holds.values()) {
+      for (const wake of waiters) {
+        wake();
+        released++;
+      }
+    }
+    holds.clear();
+    return released;
+  };
 
   server.registerTool(
     "sleep",
@@ -47,12 +109,67 @@ export function createFaultServer(): McpServer {
     },
     async ({ ms, tag }, extra) => {
       const startedAt = Date.now();
+      record(`started sleep ${tag ?? ""}`.trim());
       const finished = await wait(ms, extra.signal);
       if (!finished) {
         record(`cancelled sleep ${tag ?? ""}`.trim());
         return text({ cancelled: true });
       }
       return text({ pid: process.pid, tag, startedAt, endedAt: Date.now() });
+    },
+  );
+
+  server.registerTool(
+    "hold",
+    {
+      description:
+        "Logs `held <tag>`, then waits until `release` names its tag (before or after) or releases all (or the script gets SIGUSR2); returns its pid and start/end times.",
+      inputSchema: { tag: z.string() },
+    },
+    async ({ tag }, extra) => {
+      const startedAt = Date.now();
+      const ended = await new Promise<boolean>((resolve) => {
+        if (released.has(tag)) {
+          record(`held ${tag}`);
+          return resolve(true);
+        }
+        const wake = () => {
+          extra.signal.removeEventListener("abort", onAbort);
+          resolve(true);
+        };
+        const onAbort = () => {
+          holds.get(tag)?.delete(wake);
+          resolve(false);
+        };
+        extra.signal.addEventListener("abort", onAbort, { once: true });
+        const waiters = holds.get(tag) ?? new Set();
+        holds.set(tag, waiters);
+        waiters.add(wake);
+        // Logged once the call is registered, so a test that sees the line can release it.
+        record(`held ${tag}`);
+      });
+      if (!ended) {
+        record(`cancelled hold ${tag}`);
+        return text({ cancelled: true });
+      }
+      return text({ pid: process.pid, tag, startedAt, endedAt: Date.now() });
+    },
+  );
+
+  server.registerTool(
+    "release",
+    {
+      description:
+        "Ends the holds with this tag, and any that come later (without a tag: every hold waiting now); returns how many ended now.",
+      inputSchema: { tag: z.string().optional() },
+    },
+    async ({ tag }) => {
+      if (tag === undefined) return text({ released: releaseAll() });
+      released.add(tag);
+      const waiters = holds.get(tag) ?? new Set();
+      holds.delete(tag);
+      for (const wake of waiters) wake();
+      return text({ released: waiters.size });
     },
   );
 
@@ -126,5 +243,6 @@ export function createFaultServer(): McpServer {
     }),
   );
 
-  return server;
+  const holding = () => [...holds.values()].reduce((sum, waiters) => sum + waiters.size, 0);
+  return { server, controls: { releaseAll, holding } };
 }
