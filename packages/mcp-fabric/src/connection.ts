@@ -14,6 +14,8 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { errorResult, toToolResult } from "./convert.js";
 import { Session } from "./session.js";
+import { RESULT_TOO_LARGE } from "./stdio-transport.js";
+import type { SkippedTool } from "./tool-list-guard.js";
 import type { McpServerSpec, McpServerState, McpServerStatus, McpToolDescriptor } from "./types.js";
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -25,6 +27,7 @@ export interface ConnectionSettings {
   logger: Logger;
   clientInfo: { name: string; version: string };
   maxResultChars: number;
+  maxMessageBytes: number;
   initialDelayMs: number;
   maxDelayMs: number;
   breakerThreshold: number;
@@ -65,6 +68,7 @@ export class McpConnection {
   private retryAt = 0;
   private lastError: string | undefined;
   private tools: McpToolDescriptor[] | undefined;
+  private skippedTools: SkippedTool[] = [];
   private toolsRequest: Promise<McpToolDescriptor[]> | undefined;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -89,6 +93,9 @@ export class McpConnection {
       transport: this.spec.transport,
       state: this.state,
       toolCount: this.tools?.length ?? 0,
+      ...(this.skippedTools.length > 0 && {
+        skippedTools: this.skippedTools.map((t) => ({ ...t })),
+      }),
       ...(this.lastError !== undefined && { lastError: this.lastError }),
       restarts: Math.max(0, this.attempts - 1),
       ...(this.session?.pid !== undefined && { pid: this.session.pid }),
@@ -181,6 +188,12 @@ export class McpConnection {
 
   private callFailure(session: Session, tool: string, timeout: number, error: unknown): ToolResult {
     const server = this.spec.name;
+    if (error instanceof McpError && error.code === RESULT_TOO_LARGE) {
+      const detail = error.message.replace(/^MCP error -?\d+: /, "");
+      return errorResult(
+        `Tool "${tool}" on MCP server "${server}" failed: ${detail}; the result was too large to read and was dropped.`,
+      );
+    }
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       return errorResult(
         `Tool "${tool}" on MCP server "${server}" timed out after ${timeout} ms and was cancelled.`,
@@ -235,6 +248,7 @@ export class McpConnection {
       spec: this.spec,
       clientInfo,
       logger,
+      maxMessageBytes: this.settings.maxMessageBytes,
       onLost: (lost, reason) => this.lost(lost, reason),
     });
     try {
@@ -266,6 +280,7 @@ export class McpConnection {
   /** Fetches every page of tools; a refresh already running is shared. */
   private fetchTools(session: Session, force = false): Promise<McpToolDescriptor[]> {
     if (this.toolsRequest && !force) return this.toolsRequest;
+    const skipped: SkippedTool[] = [];
     const request = (async () => {
       const tools: McpToolDescriptor[] = [];
       let cursor: string | undefined;
@@ -273,6 +288,7 @@ export class McpConnection {
         const result = await session.client.listTools(cursor === undefined ? {} : { cursor }, {
           timeout: REQUEST_TIMEOUT_MS,
         });
+        skipped.push(...session.takeSkipped());
         for (const tool of result.tools) {
           tools.push({
             name: tool.name,
@@ -291,7 +307,14 @@ export class McpConnection {
         if (this.toolsRequest === request) this.toolsRequest = undefined;
         if (this.session === session) {
           this.tools = tools;
+          this.skippedTools = skipped;
           this.failures = 0;
+          for (const { name, reason } of skipped) {
+            this.settings.logger.warn(
+              { server: this.spec.name, tool: name, reason },
+              "mcp tool skipped: its definition is invalid",
+            );
+          }
         }
         return tools;
       },

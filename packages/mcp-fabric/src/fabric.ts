@@ -19,6 +19,8 @@ import type {
 
 /** Extra time a replaced connection's calls get beyond their own timeout, which bounds them anyway. */
 const DRAIN_GRACE_MS = 1_000;
+/** The same as the SDK's own stdio limit, which used to end the session instead. */
+const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
 function sameSpec(a: McpServerSpec, b: McpServerSpec): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -27,6 +29,7 @@ function sameSpec(a: McpServerSpec, b: McpServerSpec): boolean {
 /**
  * Every configured MCP server, each with one shared, self-healing session.
  * Servers connect on first use; `toolset()` gives an assistant its view.
+ * Made by `createMcpFabric()`; the class is exported as a type only.
  */
 export class McpFabric {
   private readonly connections = new Map<string, McpConnection>();
@@ -42,6 +45,7 @@ export class McpFabric {
       logger: this.logger,
       clientInfo: options.clientInfo ?? { name: "aiproxy", version: "0.1.0" },
       maxResultChars: options.maxResultChars ?? 1_000_000,
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       initialDelayMs: options.restart?.initialDelayMs ?? 500,
       maxDelayMs: options.restart?.maxDelayMs ?? 30_000,
       breakerThreshold: options.restart?.breakerThreshold ?? 5,
@@ -138,7 +142,7 @@ export class McpFabric {
   }
 }
 
-/** Same as `new McpFabric(options)`. */
+/** The fabric: no server is started until it is first used. Close it with `close()`. */
 export function createMcpFabric(options?: McpFabricOptions): McpFabric {
   return new McpFabric(options);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exposedName, uniqueNamer } from "./names.js";
+import { exposedName, exposedNames, type ToolRef } from "./names.js";
 
 describe("exposedName", () => {
   it("joins server and tool with a double underscore", () => {
@@ -16,21 +16,84 @@ describe("exposedName", () => {
   });
 });
 
-describe("uniqueNamer", () => {
-  it("suffixes later duplicates and stays within 64 characters", () => {
-    const unique = uniqueNamer();
-    expect(unique("a__b")).toBe("a__b");
-    expect(unique("a__b")).toBe("a__b_2");
-    expect(unique("a__b")).toBe("a__b_3");
-    const long = "x".repeat(64);
-    expect(unique(long)).toBe(long);
-    expect(unique(long)).toBe(`${"x".repeat(62)}_2`);
+describe("exposedNames", () => {
+  const byRef = (refs: ToolRef[]) => {
+    const names = exposedNames(refs);
+    return Object.fromEntries(refs.map((ref, i) => [`${ref.server}/${ref.tool}`, names[i]]));
+  };
+
+  it("keeps names that do not collide", () => {
+    expect(
+      exposedNames([
+        { server: "a", tool: "x" },
+        { server: "my.b", tool: "y" },
+      ]),
+    ).toEqual(["a__x", "my_b__y"]);
   });
 
-  it("does not hand out a name already taken by a suffixed one", () => {
-    const unique = uniqueNamer();
-    unique("a_2");
-    unique("a");
-    expect(unique("a")).toBe("a_3");
+  it("gives the same names whatever the discovery order", () => {
+    const refs: ToolRef[] = [
+      { server: "my.demo", tool: "add" },
+      { server: "my_demo", tool: "add" },
+      { server: "my-demo", tool: "add" },
+      { server: "my demo", tool: "add" },
+      { server: "s".repeat(70), tool: "add" },
+      { server: "s".repeat(70), tool: "get_time" },
+    ];
+    const forward = byRef(refs);
+    expect(byRef([...refs].reverse())).toEqual(forward);
+    expect(byRef([refs[3]!, refs[0]!, refs[5]!, refs[1]!, refs[4]!, refs[2]!])).toEqual(forward);
+    const names = Object.values(forward);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+  });
+
+  it("lets the tool already named so keep its name, and hashes the others", () => {
+    const names = byRef([
+      { server: "my.demo", tool: "add" },
+      { server: "my_demo", tool: "add" },
+    ]);
+    expect(names["my_demo/add"]).toBe("my_demo__add");
+    // The README's example: the same hash wherever and whenever it is listed.
+    expect(names["my.demo/add"]).toBe("my_demo__add_02eba5");
+  });
+
+  it("does not rename a tool when another server joins with a colliding one", () => {
+    const alone = exposedNames([
+      { server: "my.demo", tool: "add" },
+      { server: "x.y", tool: "z" },
+    ]);
+    const joined = exposedNames([
+      { server: "my.demo", tool: "add" },
+      { server: "x.y", tool: "z" },
+      { server: "x_y", tool: "z" },
+    ]);
+    expect(joined.slice(0, 1)).toEqual(alone.slice(0, 1));
+    expect(joined[2]).toBe("x_y__z");
+  });
+
+  it("stays within 64 characters when truncation makes names collide", () => {
+    const long = "s".repeat(70);
+    const names = exposedNames([
+      { server: long, tool: "add" },
+      { server: long, tool: "get_time" },
+    ]);
+    expect(names.every((name) => name.length === 64)).toBe(true);
+    expect(names[0]).not.toBe(names[1]);
+    expect(names[0]).toMatch(/^s{57}_[0-9a-f]{6}$/);
+  });
+
+  it("separates two raw names that are the same string", () => {
+    const names = exposedNames([
+      { server: "a__b", tool: "c" },
+      { server: "a", tool: "b__c" },
+    ]);
+    expect(names[0]).not.toBe(names[1]);
+    expect(
+      exposedNames([
+        { server: "a", tool: "b__c" },
+        { server: "a__b", tool: "c" },
+      ]),
+    ).toEqual([...names].reverse());
   });
 });

@@ -1,35 +1,43 @@
 import type { Logger } from "@aiproxy/core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { childEnvironment } from "./env.js";
+import { StdioTransport } from "./stdio-transport.js";
+import { type SkippedTool, ToolListGuard } from "./tool-list-guard.js";
 import type { McpServerSpec } from "./types.js";
 
 /** How much of a child's stderr is kept to explain a failure. */
 const STDERR_TAIL_CHARS = 2_000;
-/** After the SDK's close sequence ends with SIGKILL, how long to wait for the exit to be reaped. */
+/** After the close sequence ends with SIGKILL, how long to wait for the exit to be reaped. */
 const REAP_TIMEOUT_MS = 2_000;
 
 export interface SessionInit {
   spec: McpServerSpec;
   clientInfo: { name: string; version: string };
   logger: Logger;
+  /** The largest message read from a stdio server, in bytes. */
+  maxMessageBytes: number;
   /** Called once when the connection ends for any reason but our own close(). */
   onLost: (session: Session, reason: string) => void;
 }
 
-function createTransport(spec: McpServerSpec): Transport {
+function createTransport({ spec, maxMessageBytes, logger }: SessionInit): Transport {
   switch (spec.transport) {
     case "stdio":
-      return new StdioClientTransport({
+      // Its stderr is piped, not inherited: a server's chatter must not land in the gateway's log stream.
+      return new StdioTransport({
         command: spec.command,
         args: spec.args ?? [],
         env: childEnvironment(spec.env),
         ...(spec.cwd !== undefined && { cwd: spec.cwd }),
-        // Piped, not inherited: a server's chatter must not land in the gateway's log stream.
-        stderr: "pipe",
+        maxMessageBytes,
+        onOversized: ({ bytes, kind }) =>
+          logger.warn(
+            { server: spec.name, bytes, limit: maxMessageBytes, ...kind },
+            "mcp message over the size cap dropped",
+          ),
       });
     case "sse":
       return new SSEClientTransport(new URL(spec.url), {
@@ -49,8 +57,11 @@ function createTransport(spec: McpServerSpec): Transport {
  */
 export class Session {
   readonly client: Client;
+  /** What the client talks to: the transport behind a guard on tool lists. */
+  private readonly guard: ToolListGuard;
   readonly transport: Transport;
   pid: number | undefined;
+  private skipped: SkippedTool[] = [];
   private stderrTail = "";
   private intentional = false;
   private ended = false;
@@ -58,7 +69,10 @@ export class Session {
   private readonly exited: Promise<void>;
 
   constructor(private readonly init: SessionInit) {
-    this.transport = createTransport(init.spec);
+    this.transport = createTransport(init);
+    this.guard = new ToolListGuard(this.transport, (tools) => {
+      this.skipped.push(...tools);
+    });
     this.client = new Client(init.clientInfo, { capabilities: {} });
     let markExited!: () => void;
     this.exited = new Promise((resolve) => {
@@ -74,15 +88,20 @@ export class Session {
       this.lastTransportError = error.message;
       init.logger.debug({ server: init.spec.name, err: error.message }, "mcp transport error");
     };
-    if (this.transport instanceof StdioClientTransport) {
-      this.transport.stderr?.on("data", (chunk: Buffer) => {
+    if (this.transport instanceof StdioTransport) {
+      this.transport.stderr.on("data", (chunk: Buffer) => {
         this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_CHARS);
       });
     }
   }
 
-  /** What the transport last complained of, e.g. a message over the SDK's size limit. */
+  /** What the transport last complained of, e.g. a line that is not JSON-RPC. */
   lastTransportError: string | undefined;
+
+  /** Tools left out of the `tools/list` answers since the last call, with why. */
+  takeSkipped(): SkippedTool[] {
+    return this.skipped.splice(0);
+  }
 
   get alive(): boolean {
     return !this.ended && !this.intentional;
@@ -95,17 +114,17 @@ export class Session {
   }
 
   async connect(options: { signal: AbortSignal; timeoutMs: number }): Promise<void> {
-    await this.client.connect(this.transport, {
+    await this.client.connect(this.guard, {
       signal: options.signal,
       timeout: options.timeoutMs,
     });
-    if (this.transport instanceof StdioClientTransport) this.pid = this.transport.pid ?? undefined;
+    if (this.transport instanceof StdioTransport) this.pid = this.transport.pid;
   }
 
   /**
-   * Ends the session. For stdio the SDK closes stdin, then sends SIGTERM and
-   * SIGKILL two seconds apart; it does not wait for the SIGKILLed child to be
-   * reaped, so we do, and kill by pid once more in case it was still running.
+   * Ends the session. For stdio the transport closes stdin, then sends
+   * SIGTERM and SIGKILL two seconds apart and waits for the exit; should the
+   * child still run, it is killed by pid once more.
    */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -114,9 +133,8 @@ export class Session {
 
   private async shutdown(): Promise<void> {
     this.intentional = true;
-    // Read before closing: the SDK forgets the child once close() starts.
-    if (this.transport instanceof StdioClientTransport)
-      this.pid ??= this.transport.pid ?? undefined;
+    // Read before closing: the transport forgets the child once it has exited.
+    if (this.transport instanceof StdioTransport) this.pid ??= this.transport.pid;
     if (this.transport instanceof StreamableHTTPClientTransport && this.transport.sessionId) {
       // Best effort: tells the server to drop the session now rather than on its own timeout.
       await this.transport.terminateSession().catch(() => {});

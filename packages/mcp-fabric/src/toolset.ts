@@ -9,7 +9,7 @@ import {
 } from "@aiproxy/core";
 import { clipResult, errorResult } from "./convert.js";
 import type { McpFabric } from "./fabric.js";
-import { exposedName, uniqueNamer } from "./names.js";
+import { exposedNames } from "./names.js";
 import { withoutPinned } from "./schema.js";
 import type { McpToolDescriptor, ToolsetOptions } from "./types.js";
 
@@ -72,26 +72,26 @@ export class McpToolset implements Toolset {
         }
       }),
     );
-    const unique = uniqueNamer();
+    const all = listed.flatMap(({ server, tools }) => tools.map((tool) => ({ server, tool })));
+    // Named over the whole list at once, so a name does not depend on which server answered first.
+    const names = exposedNames(all.map(({ server, tool }) => ({ server, tool: tool.name })));
     const routes = new Map<string, Route>();
     const infos: ToolInfo[] = [];
-    for (const { server, tools } of listed) {
-      for (const tool of tools) {
-        const raw = `${server}__${tool.name}`;
-        const name = unique(exposedName(server, tool.name));
-        if (this.allow && !this.allow.has(name) && !this.allow.has(raw)) continue;
-        const pinned = lookup(this.options.pinnedArguments, name, raw) ?? {};
-        const description = lookup(this.options.descriptions, name, raw) ?? tool.description;
-        routes.set(name, { server, tool: tool.name, pinned });
-        infos.push({
-          name,
-          ...(description !== undefined && { description }),
-          inputSchema: withoutPinned(tool.inputSchema, pinned),
-          server,
-          tool: tool.name,
-        });
-      }
-    }
+    all.forEach(({ server, tool }, i) => {
+      const raw = `${server}__${tool.name}`;
+      const name = names[i]!;
+      if (this.allow && !this.allow.has(name) && !this.allow.has(raw)) return;
+      const pinned = lookup(this.options.pinnedArguments, name, raw) ?? {};
+      const description = lookup(this.options.descriptions, name, raw) ?? tool.description;
+      routes.set(name, { server, tool: tool.name, pinned });
+      infos.push({
+        name,
+        ...(description !== undefined && { description }),
+        inputSchema: withoutPinned(tool.inputSchema, pinned),
+        server,
+        tool: tool.name,
+      });
+    });
     this.routes = routes;
     return infos;
   }

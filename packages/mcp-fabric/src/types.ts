@@ -36,6 +36,12 @@ export interface McpFabricOptions {
   logger?: Logger;
   /** Cap on one tool result while it is converted, in characters. Default 1 000 000. */
   maxResultChars?: number;
+  /**
+   * Cap on one message read from a stdio server, in bytes. A result over it
+   * fails only its own call ("result larger than N bytes"); the session and
+   * the other calls in flight carry on. Default 10 MiB.
+   */
+  maxMessageBytes?: number;
   restart?: RestartPolicy;
   /** Sent in `initialize`. Default `{ name: "aiproxy", version: "0.1.0" }`. */
   clientInfo?: { name: string; version: string };
@@ -49,6 +55,8 @@ export interface McpServerStatus {
   state: McpServerState;
   /** Tools in the last list fetched; 0 until one was. */
   toolCount: number;
+  /** Tools of the last list left out because their definition is invalid, and why. */
+  skippedTools?: Array<{ name: string; reason: string }>;
   /** The latest failure, kept after a recovery so an operator can see what happened. */
   lastError?: string;
   /** Connection attempts after the first. */

@@ -1,6 +1,6 @@
 import type { ImagePart } from "@aiproxy/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { McpFabric, type McpServerSpec } from "../src/index.js";
+import { createMcpFabric, type McpFabric, type McpServerSpec } from "../src/index.js";
 import { isAlive, npmServer, startEverythingHttp, text } from "./helpers.js";
 
 type Remote = Awaited<ReturnType<typeof startEverythingHttp>>;
@@ -12,7 +12,7 @@ describe.each(transports)("server-everything over %s", (transport) => {
   let remote: Remote | undefined;
 
   beforeAll(async () => {
-    fabric = new McpFabric();
+    fabric = createMcpFabric();
     let spec: McpServerSpec;
     if (transport === "stdio") {
       spec = {
@@ -126,7 +126,7 @@ describe.each([
   ["sse", "sse"],
 ] as const)("a remote server (%s) that restarts", (transport, mode) => {
   it("fails calls while it is down and opens a new session once it is back", async () => {
-    const fabric = new McpFabric({ restart: { initialDelayMs: 0 } });
+    const fabric = createMcpFabric({ restart: { initialDelayMs: 0 } });
     let remote = await startEverythingHttp(mode);
     try {
       await fabric.set({ name: "remote", transport, url: remote.url });

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mcpTestServerCommand } from "@aiproxy/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { McpFabric } from "../src/index.js";
+import { createMcpFabric, type McpFabric } from "../src/index.js";
 import { isAlive, json, tempDir, text, waitUntil } from "./helpers.js";
 
 const faults = mcpTestServerCommand("faults");
@@ -19,11 +19,16 @@ function logLines(): string[] {
   }
 }
 
+/** Resolves once the fault server has logged `line`: the event a test waits on, not a delay. */
+function seen(line: string): Promise<void> {
+  return waitUntil(() => logLines().includes(line));
+}
+
 beforeEach(async () => {
   dir = tempDir();
   log = join(dir.path, "fault.log");
   writeFileSync(log, "");
-  fabric = new McpFabric({ restart: { initialDelayMs: 20, maxDelayMs: 100 } });
+  fabric = createMcpFabric({ restart: { initialDelayMs: 20, maxDelayMs: 100 } });
   await fabric.set({ name: "faults", transport: "stdio", ...faults, env: { FAULT_LOG: log } });
 });
 
@@ -44,13 +49,15 @@ describe("one stdio session", () => {
   });
 
   it("runs 50 calls concurrently over one session, not one after another", async () => {
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        fabric
-          .callTool("faults", "sleep", { ms: 300, tag: String(i) })
-          .then(json<{ pid: number; startedAt: number; endedAt: number }>),
-      ),
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      fabric
+        .callTool("faults", "hold", { tag: String(i) })
+        .then(json<{ pid: number; startedAt: number; endedAt: number }>),
     );
+    // Every call is held by the server at once; a queue would never get past the first.
+    await waitUntil(() => logLines().filter((line) => line.startsWith("held ")).length === 50);
+    expect(json(await fabric.callTool("faults", "release", {}))).toEqual({ released: 50 });
+    const results = await Promise.all(calls);
     expect(new Set(results.map((r) => r.pid)).size).toBe(1);
     // Every call had started before any finished: they were all in flight at once.
     const lastStart = Math.max(...results.map((r) => r.startedAt));
@@ -62,8 +69,8 @@ describe("one stdio session", () => {
 describe("crashes", () => {
   it("fails a call in flight at once when the server is killed, and restarts on the next call", async () => {
     const firstPid = await fabric.callTool("faults", "pid", {}).then(json<number>);
-    const pending = fabric.callTool("faults", "sleep", { ms: 30_000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const pending = fabric.callTool("faults", "sleep", { ms: 30_000, tag: "killed" });
+    await seen("started sleep killed");
     const killedAt = Date.now();
     process.kill(firstPid, "SIGKILL");
     const result = await pending;
@@ -79,10 +86,10 @@ describe("crashes", () => {
   });
 
   it("fails every call in flight when a tool crashes the process", async () => {
-    const sleepers = Array.from({ length: 3 }, () =>
-      fabric.callTool("faults", "sleep", { ms: 30_000 }),
+    const sleepers = Array.from({ length: 3 }, (_, i) =>
+      fabric.callTool("faults", "sleep", { ms: 30_000, tag: `s${i}` }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 3; i++) await seen(`started sleep s${i}`);
     const crash = await fabric.callTool("faults", "crash", {});
     expect(crash.isError).toBe(true);
     for (const result of await Promise.all(sleepers)) expect(result.isError).toBe(true);
@@ -123,7 +130,7 @@ describe("timeouts and cancellation", () => {
         signal: controller.signal,
       },
     );
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await seen("started sleep aborted");
     controller.abort();
     await expect(pending).rejects.toMatchObject({ code: "aborted" });
     await waitUntil(() => logLines().includes("cancelled sleep aborted"));
@@ -132,7 +139,7 @@ describe("timeouts and cancellation", () => {
 
 describe("results", () => {
   it("caps a huge result while converting it", async () => {
-    const small = new McpFabric({ maxResultChars: 1_000 });
+    const small = createMcpFabric({ maxResultChars: 1_000 });
     try {
       await small.set({ name: "faults", transport: "stdio", ...faults });
       const result = await small.callTool("faults", "huge", { bytes: 500_000 });
@@ -143,14 +150,39 @@ describe("results", () => {
     }
   });
 
-  it("reports a message over the SDK's read limit as a transport error, then recovers", async () => {
-    const first = await fabric.callTool("faults", "pid", {}).then(json<number>);
-    // The SDK's stdio reader refuses messages over 10 MB and drops the connection.
-    const result = await fabric.callTool("faults", "huge", { bytes: 12 * 1024 * 1024 });
+  it("fails only the call whose result is over the byte cap; the session and other calls carry on", async () => {
+    const pid = await fabric.callTool("faults", "pid", {}).then(json<number>);
+    const before = fabric.callTool("faults", "hold", { tag: "before" });
+    await seen("held before");
+    // 50 MB, well over the default 10 MiB cap; the SDK's own reader would drop the connection.
+    const huge = fabric.callTool("faults", "huge", { bytes: 50 * 1024 * 1024 });
+    const after = fabric.callTool("faults", "hold", { tag: "after" });
+    await seen("held after");
+    const result = await huge;
     expect(result.isError).toBe(true);
-    expect(text(result)).toMatch(/transport error \(.*maximum size/);
-    const next = await fabric.callTool("faults", "pid", {}).then(json<number>);
-    expect(next).not.toBe(first);
+    expect(text(result)).toMatch(/result larger than 10485760 bytes/);
+    // Calls started before and after the huge one are still in flight on the same process.
+    expect(fabric.status("faults")).toMatchObject({ state: "ready", pid, restarts: 0 });
+    expect(json(await fabric.callTool("faults", "release", {}))).toEqual({ released: 2 });
+    for (const held of await Promise.all([before, after])) {
+      expect(json<{ pid: number }>(held).pid).toBe(pid);
+    }
+    expect(await fabric.callTool("faults", "pid", {}).then(json<number>)).toBe(pid);
+  });
+
+  it("applies maxMessageBytes", async () => {
+    const small = createMcpFabric({ maxMessageBytes: 100_000 });
+    try {
+      await small.set({ name: "faults", transport: "stdio", ...faults });
+      const pid = await small.callTool("faults", "pid", {}).then(json<number>);
+      const over = await small.callTool("faults", "huge", { bytes: 100_001 });
+      expect(text(over)).toMatch(/result larger than 100000 bytes/);
+      const under = await small.callTool("faults", "huge", { bytes: 90_000 });
+      expect(text(under)).toHaveLength(90_000);
+      expect(await small.callTool("faults", "pid", {}).then(json<number>)).toBe(pid);
+    } finally {
+      await small.close();
+    }
   });
 
   it("marks a tool's own error", async () => {
@@ -220,7 +252,8 @@ describe("shutdown", () => {
 
   it("closes a server that is still starting", async () => {
     const listing = fabric.listTools("faults");
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The start has begun (the child is being spawned and initialized) and not finished.
+    expect(fabric.status("faults")!.state).toBe("connecting");
     await fabric.close();
     await listing.catch(() => {});
     expect(fabric.status()).toEqual([]);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { McpFabric } from "../src/index.js";
+import { createMcpFabric, type McpFabric } from "../src/index.js";
 import { isAlive, npmServer, tempDir, text } from "./helpers.js";
 
 let dir: ReturnType<typeof tempDir>;
@@ -9,7 +9,7 @@ let fabric: McpFabric;
 
 beforeEach(() => {
   dir = tempDir();
-  fabric = new McpFabric();
+  fabric = createMcpFabric();
 });
 
 afterEach(async () => {

@@ -1,7 +1,9 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { mcpTestServerCommand } from "@aiproxy/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { McpFabric } from "../src/index.js";
-import { json, text } from "./helpers.js";
+import { createMcpFabric, type McpFabric } from "../src/index.js";
+import { json, tempDir, text, waitUntil } from "./helpers.js";
 
 const faults = mcpTestServerCommand("faults");
 const demo = mcpTestServerCommand("demo");
@@ -9,7 +11,7 @@ const demo = mcpTestServerCommand("demo");
 let fabric: McpFabric;
 
 beforeEach(async () => {
-  fabric = new McpFabric({ restart: { breakerThreshold: 1 } });
+  fabric = createMcpFabric({ restart: { breakerThreshold: 1 } });
   await fabric.set({ name: "faults", transport: "stdio", ...faults, env: { SECRET_ZONE: "b" } });
   await fabric.set({ name: "demo", transport: "stdio", ...demo });
 });
@@ -48,16 +50,24 @@ describe("Toolset", () => {
     const tools = await toolset.list();
     const names = tools.map((tool) => tool.name);
     for (const name of names) expect(name).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
-    expect(names).toEqual(expect.arrayContaining(["my_demo__add", "my_demo__add_2"]));
-    expect(tools.find((tool) => tool.name === "my_demo__add")!.server).toBe("my.demo");
-    expect(tools.find((tool) => tool.name === "my_demo__add_2")!.server).toBe("my_demo");
-    // 70 characters of server name: every tool truncates to the same 64, so all but one are suffixed.
+    // The tool whose raw name needs no sanitizing keeps it; the other gets a hash of its own name.
+    expect(tools.find((tool) => tool.name === "my_demo__add")!.server).toBe("my_demo");
+    const dotted = tools.find((tool) => tool.server === "my.demo" && tool.tool === "add")!;
+    expect(dotted.name).toMatch(/^my_demo__add_[0-9a-f]{6}$/);
+    // 70 characters of server name: every tool truncates to the same 64, so each is suffixed.
     const longOnes = tools.filter((tool) => tool.server === long);
     expect(new Set(longOnes.map((tool) => tool.name)).size).toBe(longOnes.length);
     expect(longOnes.every((tool) => tool.name.length === 64)).toBe(true);
     const add = longOnes.find((tool) => tool.tool === "add")!;
     expect(await toolset.call(add.name, { a: 1, b: 1 })).toMatchObject({ content: "2" });
-    expect(await toolset.call("my_demo__add_2", { a: 1, b: 2 })).toMatchObject({ content: "3" });
+    expect(await toolset.call(dotted.name, { a: 1, b: 2 })).toMatchObject({ content: "3" });
+
+    // Another discovery order gives every tool the same exposed name.
+    const reordered = fabric.toolset({ servers: [long, "my_demo", "my.demo"] });
+    const key = (tool: { server?: string; tool?: string }) => `${tool.server}/${tool.tool}`;
+    const byTool = (list: typeof tools) =>
+      Object.fromEntries(list.map((tool) => [key(tool), tool.name]));
+    expect(byTool(await reordered.list())).toEqual(byTool(tools));
   });
 
   it("applies the allowlist, description overrides and pinned arguments", async () => {
@@ -109,16 +119,46 @@ describe("Toolset", () => {
   });
 
   it("rejects only on abort", async () => {
-    const toolset = fabric.toolset({ servers: ["faults"] });
-    await toolset.list();
-    const controller = new AbortController();
-    const pending = toolset.call("faults__hang", {}, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
-    await expect(pending).rejects.toMatchObject({ code: "aborted" });
-    const aborted = new AbortController();
-    aborted.abort();
-    await expect(toolset.list({ signal: aborted.signal })).rejects.toMatchObject({
-      code: "aborted",
+    const dir = tempDir();
+    const log = join(dir.path, "fault.log");
+    writeFileSync(log, "");
+    try {
+      await fabric.set({ name: "faults", transport: "stdio", ...faults, env: { FAULT_LOG: log } });
+      const toolset = fabric.toolset({ servers: ["faults"] });
+      await toolset.list();
+      const controller = new AbortController();
+      const pending = toolset.call("faults__hold", { tag: "t" }, { signal: controller.signal });
+      // Aborted once the server holds the call, so the abort meets a call in flight.
+      await waitUntil(() => readFileSync(log, "utf8").includes("held t\n"));
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ code: "aborted" });
+      await waitUntil(() => readFileSync(log, "utf8").includes("cancelled hold t\n"));
+      const aborted = new AbortController();
+      aborted.abort();
+      await expect(toolset.list({ signal: aborted.signal })).rejects.toMatchObject({
+        code: "aborted",
+      });
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("drops a tool with an invalid definition, keeps the rest, and says so in the status", async () => {
+    await fabric.set({
+      name: "faults",
+      transport: "stdio",
+      ...faults,
+      env: { FAULT_INVALID_TOOL: "1" },
     });
+    const toolset = fabric.toolset({ servers: ["faults"] });
+    const names = (await toolset.list()).map((tool) => tool.name);
+    expect(names).toEqual(expect.arrayContaining(["faults__pid", "faults__hold", "faults__env"]));
+    expect(names).not.toContain("faults__no_input_schema");
+    const status = fabric.status("faults")!;
+    expect(status.toolCount).toBe(names.length);
+    expect(status.skippedTools).toEqual([
+      { name: "no_input_schema", reason: expect.stringMatching(/^inputSchema: /) },
+    ]);
+    expect(json<number>(await toolset.call("faults__pid", {}))).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,97 @@
+import type {
+  Transport,
+  TransportSendOptions,
+} from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  type RequestId,
+  ToolSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+
+/** A tool a server listed that the fabric leaves out, and why. */
+export interface SkippedTool {
+  name: string;
+  reason: string;
+}
+
+/** The issues of a failed parse on one line, e.g. `inputSchema: Invalid input: expected object`. */
+function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues
+    .map((issue) => {
+      const path = issue.path.map(String).join(".");
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join("; ");
+}
+
+/**
+ * Sits between the SDK client and a transport and checks each tool of every
+ * `tools/list` answer on its own, removing the invalid ones before the
+ * client sees the list. The SDK validates the list as a whole, so one bad
+ * tool would otherwise cost the server all of its tools.
+ */
+export class ToolListGuard implements Transport {
+  onclose?: Transport["onclose"];
+  onerror?: Transport["onerror"];
+  onmessage?: Transport["onmessage"];
+  /** Ids of our `tools/list` requests still waiting for an answer. */
+  private readonly listRequests = new Set<RequestId>();
+
+  constructor(
+    readonly inner: Transport,
+    private readonly onSkipped: (tools: SkippedTool[]) => void,
+  ) {
+    inner.onclose = () => this.onclose?.();
+    inner.onerror = (error) => this.onerror?.(error);
+    inner.onmessage = (message, extra) => this.onmessage?.(this.filter(message), extra);
+  }
+
+  get sessionId(): string | undefined {
+    return this.inner.sessionId;
+  }
+
+  setProtocolVersion(version: string): void {
+    this.inner.setProtocolVersion?.(version);
+  }
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (isJSONRPCRequest(message) && message.method === "tools/list") {
+      this.listRequests.add(message.id);
+    }
+    return this.inner.send(message, options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private filter<T extends JSONRPCMessage>(message: T): T {
+    if (!("id" in message) || message.id === undefined) return message;
+    if (!this.listRequests.delete(message.id) || !isJSONRPCResultResponse(message)) return message;
+    const tools = (message.result as { tools?: unknown }).tools;
+    if (!Array.isArray(tools)) return message;
+    const kept: unknown[] = [];
+    const skipped: SkippedTool[] = [];
+    tools.forEach((tool, index) => {
+      const parsed = ToolSchema.safeParse(tool);
+      if (parsed.success) {
+        kept.push(tool);
+        return;
+      }
+      const name = (tool as { name?: unknown } | null)?.name;
+      skipped.push({
+        name: typeof name === "string" && name !== "" ? name : `(tool #${index + 1}, unnamed)`,
+        reason: describeIssues(parsed.error.issues),
+      });
+    });
+    if (skipped.length === 0) return message;
+    this.onSkipped(skipped);
+    return { ...message, result: { ...message.result, tools: kept } };
+  }
+}
