@@ -1,4 +1,4 @@
-export { createMcpFabric, McpFabric } from "./fabric.js";
+export { createMcpFabric, type McpFabric } from "./fabric.js";
 export type {
   McpFabricOptions,
   McpServerSpec,

@@ -11,7 +11,7 @@ import {
   ServiceUnavailableError,
   type Toolset,
 } from "@aiproxy/core";
-import { McpFabric, type McpServerSpec } from "@aiproxy/mcp-fabric";
+import { createMcpFabric, type McpFabric, type McpServerSpec } from "@aiproxy/mcp-fabric";
 import { clip } from "../http/clip.js";
 import { type BackendHandle, missingCredential, openBackend } from "./backends.js";
 import { RefCounted } from "./ref-counted.js";
@@ -51,7 +51,7 @@ export class Registry {
   private constructor(config: AiProxyConfig, options: RegistryOptions) {
     this.current = { ...config, backends: {}, mcp_servers: {}, assistants: {} };
     this.logger = options.logger;
-    this.fabric = options.fabric ?? new McpFabric({ logger: options.logger });
+    this.fabric = options.fabric ?? createMcpFabric({ logger: options.logger });
   }
 
   static async open(config: AiProxyConfig, options: RegistryOptions): Promise<Registry> {
