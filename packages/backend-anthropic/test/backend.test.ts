@@ -16,11 +16,10 @@ import {
 import {
   collect,
   json,
-  silent,
-  slowTextStream,
   sse,
   startUpstream,
   type TestUpstream,
+  textStream,
   within,
 } from "./helpers/upstream.js";
 
@@ -305,7 +304,7 @@ describe("timeouts", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(upstream.requests).toHaveLength(1);
 
-    own.enqueue(slowTextStream(["one"], 60_000));
+    own.enqueue(textStream(["one"]));
     const stalled = await streamUntilFailure(
       ownBackend({ streamIdleTimeoutMs: 300 }).stream(request),
     );
@@ -324,7 +323,7 @@ describe("timeouts", () => {
   });
 
   it("bounds the whole exchange with timeoutMs, body included", async () => {
-    own.enqueue(slowTextStream(["a", "b", "c", "d", "e", "f", "g", "h"], 150));
+    own.enqueue(textStream(["a", "b"]));
     const { events, error } = await streamUntilFailure(
       ownBackend({ timeoutMs: 500 }).stream(request),
     );
@@ -345,7 +344,7 @@ describe("abort", () => {
   const ownBackend = () => createAnthropicBackend({ baseUrl: own.baseUrl, apiKey: KEY });
 
   it("aborting mid-stream rejects with AbortedError and closes the HTTP request", async () => {
-    own.enqueue(slowTextStream(["a", "b", "c", "d", "e", "f"], 100));
+    own.enqueue(textStream(["a", "b", "c", "d", "e", "f"]));
     const controller = new AbortController();
     const events: BackendEvent[] = [];
     const error = await failureOf(
@@ -362,9 +361,9 @@ describe("abort", () => {
   });
 
   it("aborting before the response arrives cancels the request", async () => {
-    own.enqueue(silent);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
+    // The upstream has the request and never answers; the caller gives up then.
+    own.enqueue(() => controller.abort());
     const error = await failureOf(ownBackend().generate(request, { signal: controller.signal }));
     expect(AbortedError.isInstance(error)).toBe(true);
     expect(own.requests).toHaveLength(1);
@@ -374,10 +373,13 @@ describe("abort", () => {
   it("aborting during a retry wait stops at once", async () => {
     upstream.enqueue({ status: 529, retryAfter: 10 }, { text: "never" });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 200);
     const started = Date.now();
     const error = await failureOf(
-      backendWith({ retry: { maxDelayMs: 60_000 } }).generate(request, {
+      backendWith({
+        retry: { maxDelayMs: 60_000 },
+        // Runs just after the 10 s wait began.
+        onRetry: () => queueMicrotask(() => controller.abort()),
+      }).generate(request, {
         signal: controller.signal,
       }),
     );
@@ -387,15 +389,15 @@ describe("abort", () => {
   });
 
   it("breaking out of the loop early closes the HTTP request", async () => {
-    own.enqueue(slowTextStream(["a", "b", "c", "d", "e", "f"], 100));
+    own.enqueue(textStream(["a", "b", "c", "d", "e", "f"]));
     for await (const event of ownBackend().stream(request)) {
       if (event.type === "text-delta") break;
     }
     await within(own.requests[0]!.closed, 2_000, "abandoned stream closed");
   });
 
-  it("the slow stream used above does finish when left alone", async () => {
-    own.enqueue(slowTextStream(["a", "b"], 10, true));
+  it("the text stream used above does finish when asked to", async () => {
+    own.enqueue(textStream(["a", "b"], { end: true }));
     const events = await collect(ownBackend().stream(request));
     expect(events.at(-1)).toMatchObject({ type: "finish", message: { content: "ab" } });
   });
@@ -526,7 +528,7 @@ describe("2xx bodies that are errors or of the wrong shape", () => {
   it("maxResponseBytes and maxEventBytes bound what is read, naming the limit", async () => {
     own.enqueue(
       json({ type: "message", content: [{ type: "text", text: "y".repeat(5_000) }] }),
-      slowTextStream(["z".repeat(5_000)], 10),
+      textStream(["z".repeat(5_000)]),
     );
     const backend = ownBackend({ maxResponseBytes: 1_000, maxEventBytes: 1_000 });
     const body = await failureOf(backend.generate(request));

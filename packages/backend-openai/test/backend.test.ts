@@ -57,13 +57,11 @@ async function streamUntilFailure(
   throw new Error("expected the stream to fail");
 }
 
-/** Polls until the scripted upstream has no response in flight. */
+/** Resolves once the scripted upstream has no response in flight. */
 async function settled(what: string, timeoutMs = 2_000): Promise<void> {
-  const started = Date.now();
-  while (upstream.activeRequests() > 0) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: request still active`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await upstream.waitForIdle(timeoutMs).catch(() => {
+    throw new Error(`${what}: request still active`);
+  });
 }
 
 describe("scripted turns end to end", () => {
@@ -387,9 +385,13 @@ describe("abort", () => {
   });
 
   it("aborting before the response arrives cancels the request", async () => {
-    upstream.enqueue({ text: "late", delayMs: 10_000 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
+    // Aborted while the upstream holds the status line back.
+    upstream.enqueue({
+      text: "late",
+      hold: new Promise(() => {}),
+      onWait: () => controller.abort(),
+    });
     const error = await failureOf(backendWith().generate(request, { signal: controller.signal }));
     expect(AbortedError.isInstance(error)).toBe(true);
     expect(upstream.requests).toHaveLength(1);
@@ -399,10 +401,13 @@ describe("abort", () => {
   it("aborting during a retry wait stops at once", async () => {
     upstream.enqueue({ status: 503, retryAfter: 10 }, { text: "never" });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 200);
     const started = Date.now();
     const error = await failureOf(
-      backendWith({ retry: { maxDelayMs: 60_000 } }).generate(request, {
+      backendWith({
+        retry: { maxDelayMs: 60_000 },
+        // Runs just after the 10 s wait began.
+        onRetry: () => queueMicrotask(() => controller.abort()),
+      }).generate(request, {
         signal: controller.signal,
       }),
     );

@@ -56,9 +56,12 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-/** The opening events of a text stream, then one text delta per word, `delayMs` apart; never ends by itself. */
-export function slowTextStream(words: string[], delayMs: number, end = false): Handler {
-  return async (res) => {
+/**
+ * The opening events of a text stream and one text delta per word; then, unless
+ * `end`, the stream stays open until the client goes away (an abort, a timeout).
+ */
+export function textStream(words: string[], { end = false } = {}): Handler {
+  return (res) => {
     res.writeHead(200, { "content-type": "text/event-stream" });
     res.write(
       event({
@@ -68,13 +71,11 @@ export function slowTextStream(words: string[], delayMs: number, end = false): H
         event({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
     );
     for (const word of words) {
-      if (res.destroyed) return;
       res.write(
         event({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: word } }),
       );
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
-    if (end && !res.destroyed) {
+    if (end) {
       res.end(
         event({ type: "content_block_stop", index: 0 }) +
           event({

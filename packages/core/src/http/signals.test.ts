@@ -40,9 +40,12 @@ describe("sleep", () => {
   });
 
   it("detaches from the signal once it resolves", async () => {
+    vi.useFakeTimers();
     const controller = new AbortController();
     const remove = vi.spyOn(controller.signal, "removeEventListener");
-    await sleep(1, controller.signal);
+    const slept = sleep(1, controller.signal);
+    await vi.advanceTimersByTimeAsync(1);
+    await slept;
     expect(remove).toHaveBeenCalledWith("abort", expect.any(Function));
   });
 });

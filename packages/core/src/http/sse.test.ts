@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { AbortedError, TimeoutError, UpstreamError } from "../errors.js";
 import { readSse } from "./sse.js";
 
@@ -23,6 +23,10 @@ function body(chunks: (string | Uint8Array)[], { end = true } = {}) {
   });
   return { stream, state };
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 async function collect(stream: ReadableStream<Uint8Array>) {
   const events = [];
@@ -98,36 +102,50 @@ describe("readSse", () => {
   });
 
   it("the idle timer restarts with each chunk", async () => {
+    vi.useFakeTimers();
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     const stream = new ReadableStream<Uint8Array>({
       start(c) {
         controller = c;
       },
     });
-    const feeder = (async () => {
-      for (let i = 0; i < 6; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        controller.enqueue(encoder.encode(`data: ${i}\n\n`));
-      }
-      controller.close();
-    })();
     const seen: string[] = [];
-    // 6 x 100 ms is well over the 400 ms idle limit in total, but no single gap is.
-    for await (const event of readSse(stream, { idleTimeoutMs: 400 })) seen.push(event.data);
-    await feeder;
+    const reading = (async () => {
+      for await (const event of readSse(stream, { idleTimeoutMs: 400 })) seen.push(event.data);
+    })();
+    // 6 x 300 ms is well over the 400 ms idle limit in total, but no single gap is.
+    for (let i = 0; i < 6; i++) {
+      await vi.advanceTimersByTimeAsync(300);
+      controller.enqueue(encoder.encode(`data: ${i}\n\n`));
+    }
+    controller.close();
+    await reading;
     expect(seen).toEqual(["0", "1", "2", "3", "4", "5"]);
   });
 
   it("rejects with the abort reason and cancels the body when the signal fires", async () => {
-    const { stream, state } = body(["data: first\n\n"], { end: false });
     const controller = new AbortController();
     const reason = new AbortedError("client went away");
+    const state = { cancelled: false };
+    let pulls = 0;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        pull(c) {
+          // The first read gets an event; the second, while readSse waits on it, sees the abort.
+          if (++pulls === 1) c.enqueue(encoder.encode("data: first\n\n"));
+          else controller.abort(reason);
+        },
+        cancel() {
+          state.cancelled = true;
+        },
+      },
+      // Pulled only when read, not ahead.
+      { highWaterMark: 0 },
+    );
     const seen: string[] = [];
     const error = await (async () => {
-      for await (const event of readSse(stream, { signal: controller.signal })) {
+      for await (const event of readSse(stream, { signal: controller.signal }))
         seen.push(event.data);
-        setTimeout(() => controller.abort(reason), 10);
-      }
     })().catch((e: unknown) => e);
     expect(seen).toEqual(["first"]);
     expect(error).toBe(reason);

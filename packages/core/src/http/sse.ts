@@ -39,21 +39,29 @@ export async function* readSse(
       if (fits !== undefined) {
         // The whole events before the oversized one are delivered; it never reaches the parser.
         parser.feed(decoder.decode(chunk.value.subarray(0, fits), { stream: true }));
-        while (queue.length > 0) yield queue.shift() as SseMessage;
+        yield* drain(queue, signal);
         throw new UpstreamError({
           upstreamStatus: status,
           message: `Upstream sent an SSE event larger than max_event_bytes (${maxEventBytes} bytes)`,
         });
       }
       parser.feed(decoder.decode(chunk.value, { stream: true }));
-      while (queue.length > 0) yield queue.shift() as SseMessage;
+      yield* drain(queue, signal);
     }
     parser.feed(decoder.decode());
-    while (queue.length > 0) yield queue.shift() as SseMessage;
+    yield* drain(queue, signal);
     finished = true;
   } finally {
     if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
+  }
+}
+
+/** The parsed events of a chunk, stopping as soon as the signal aborts: nothing is delivered after. */
+function* drain(queue: SseMessage[], signal: AbortSignal | undefined): Generator<SseMessage> {
+  while (queue.length > 0) {
+    if (signal?.aborted) throw signal.reason;
+    yield queue.shift() as SseMessage;
   }
 }
 

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   AbortedError,
   type AiProxyError,
@@ -39,6 +39,7 @@ async function serve(...handlers: Handler[]): Promise<TestServer> {
 }
 
 afterEach(async () => {
+  vi.useRealTimers();
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
@@ -224,9 +225,9 @@ describe("fetchUpstream", () => {
   });
 
   it("an abort cancels a hanging attempt promptly with an AbortedError", async () => {
-    const upstream = await serve(hang);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    // Aborted once the request is at the server, which never answers it.
+    const upstream = await serve(() => controller.abort());
     const started = Date.now();
     const error = await rejection(
       fetchUpstream(upstream.url, post, { signal: controller.signal, retry: fast }),
@@ -243,7 +244,8 @@ describe("fetchUpstream", () => {
       fetchUpstream(upstream.url, post, {
         signal: controller.signal,
         retry: { maxDelayMs: 20_000 },
-        onRetry: () => setTimeout(() => controller.abort(), 20),
+        // Runs just after the wait began.
+        onRetry: () => queueMicrotask(() => controller.abort()),
       }),
     );
     expect(AbortedError.isInstance(error)).toBe(true);
@@ -297,12 +299,15 @@ describe("fetchUpstream", () => {
   });
 
   it("does not retry once a 2xx response is returned, even if its body then fails", async () => {
+    let drop!: () => void;
     const upstream = await serve((_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write("data: partial\n\n");
-      setTimeout(() => res.destroy(), 20);
+      drop = () => res.destroy();
     }, ok);
     const { response, release } = await fetchUpstream(upstream.url, post, { retry: fast });
+    // The connection breaks only once the client holds the response.
+    drop();
     await expect(response.text()).rejects.toThrow();
     release();
     expect(upstream.hits).toHaveLength(1);
@@ -317,22 +322,29 @@ describe("fetchUpstream", () => {
     const { response, release } = await fetchUpstream(upstream.url, post, {
       signal: controller.signal,
     });
-    setTimeout(() => controller.abort(), 30);
     const started = Date.now();
-    await expect(response.text()).rejects.toThrow();
+    const reading = response.text();
+    controller.abort();
+    await expect(reading).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(5_000);
     release();
   });
 
   it("the overall timeout covers reading the body, not the connect timeout", async () => {
+    // The code's own timers are the subject: only they run on the fake clock.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    let finish!: () => void;
     const upstream = await serve((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });
       res.write('{"partial":');
-      setTimeout(() => res.end("1}"), 150);
+      finish = () => res.end("1}");
     });
     // The body takes longer than the connect timeout: that must not cut it.
     const first = await fetchUpstream(upstream.url, post, { connectTimeoutMs: 50 });
-    expect(await first.response.json()).toEqual({ partial: 1 });
+    const body = first.response.json();
+    await vi.advanceTimersByTimeAsync(150);
+    finish();
+    expect(await body).toEqual({ partial: 1 });
     first.release();
 
     const stalled = await serve((_req, res) => {
@@ -341,7 +353,9 @@ describe("fetchUpstream", () => {
     });
     const second = await fetchUpstream(stalled.url, post, { timeoutMs: 150 });
     const started = Date.now();
-    await expect(second.response.text()).rejects.toThrow();
+    const reading = expect(second.response.text()).rejects.toThrow();
+    await vi.advanceTimersByTimeAsync(150);
+    await reading;
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(TimeoutError.isInstance(second.signal.reason)).toBe(true);
     second.release();
@@ -362,12 +376,12 @@ describe("fetchUpstream", () => {
   });
 
   it("an abort while reading an error body is an AbortedError, not the upstream's 400", async () => {
+    const controller = new AbortController();
     const upstream = await serve((_req, res) => {
       res.writeHead(400, { "content-type": "application/json" });
-      res.write('{"error":');
+      // Aborted once the start of the error body is on its way, the rest never sent.
+      res.write('{"error":', () => controller.abort());
     });
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
     const error = await rejection(fetchUpstream(upstream.url, post, { signal: controller.signal }));
     expect(AbortedError.isInstance(error)).toBe(true);
   });
