@@ -1,13 +1,13 @@
 // --- scripted upstream LLM servers (OpenAI + Anthropic wire) ---
 
-export { demoResponder } from "./upstream/demo-responder.js";
+// Helpers for writing a responder; the demo model reads requests with the same ones.
 export {
   lastUserText,
   type OfferedTool,
   offeredTools,
   type ToolResultView,
   trailingToolResults,
-} from "./upstream/request-view.js";
+} from "@aiproxy/demo";
 export { startScriptedUpstream } from "./upstream/server.js";
 export type {
   RecordedRequest,
@@ -21,7 +21,6 @@ export type {
 
 // --- mcp test servers ---
 export { type McpTestServerName, mcpTestServerCommand } from "./mcp/servers/command.js";
-export { createDemoServer } from "./mcp/servers/demo.js";
 export { createFaultServer } from "./mcp/servers/faults.js";
 // --- end mcp test servers ---
 

@@ -2,11 +2,11 @@ import { createAnthropicBackend } from "@aiproxy/backend-anthropic";
 import { createOpenAIBackend } from "@aiproxy/backend-openai";
 import type { BackendConfig } from "@aiproxy/config";
 import type { LlmBackend } from "@aiproxy/core";
-import { demoResponder, startScriptedUpstream } from "@aiproxy/testkit";
+import { startDemoModel } from "@aiproxy/demo";
 
 export interface BackendHandle {
   backend: LlmBackend;
-  /** Releases what the backend holds: pooled sockets, the demo's upstream server. */
+  /** Releases what the backend holds: pooled sockets, the demo model's server. */
   close(): Promise<void>;
 }
 
@@ -58,13 +58,13 @@ export async function openBackend(config: BackendConfig): Promise<BackendHandle>
     case "demo": {
       // The no-API-key demo: a scripted model on loopback, spoken to over the
       // real OpenAI wire so the demo exercises the same path as production.
-      const upstream = await startScriptedUpstream({ fallback: demoResponder() });
-      const backend = createOpenAIBackend({ ...exchange, baseUrl: upstream.openaiBaseUrl });
+      const model = await startDemoModel();
+      const backend = createOpenAIBackend({ ...exchange, baseUrl: model.openaiBaseUrl });
       return {
         backend,
         close: async () => {
           await backend.close?.();
-          await upstream.close();
+          await model.close();
         },
       };
     }

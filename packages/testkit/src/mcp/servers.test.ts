@@ -5,7 +5,6 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { mcpTestServerCommand } from "./servers/command.js";
-import { createDemoServer } from "./servers/demo.js";
 import { createFaultServer } from "./servers/faults.js";
 
 const open: Array<{ close(): Promise<void> }> = [];
@@ -26,27 +25,6 @@ function firstText(result: Awaited<ReturnType<Client["callTool"]>>): string {
   const content = result.content as Array<{ type: string; text?: string }>;
   return content[0]?.text ?? "";
 }
-
-describe("demo server", () => {
-  it("offers weather, add and time with deterministic answers", async () => {
-    const client = await connect(createDemoServer());
-    const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual(["get_weather", "add", "get_time"]);
-    const add = await client.callTool({ name: "add", arguments: { a: 2, b: 3 } });
-    expect(firstText(add)).toBe("5");
-    const paris1 = await client.callTool({ name: "get_weather", arguments: { city: "Paris" } });
-    const paris2 = await client.callTool({ name: "get_weather", arguments: { city: "Paris" } });
-    expect(paris1.structuredContent).toEqual(paris2.structuredContent);
-    expect(paris1.structuredContent).toMatchObject({ city: "Paris", note: "demo data" });
-    const time = await client.callTool({ name: "get_time", arguments: {} });
-    expect(Date.parse(firstText(time))).not.toBeNaN();
-    const badZone = await client.callTool({
-      name: "get_time",
-      arguments: { timezone: "Nowhere/X" },
-    });
-    expect(badZone.isError).toBe(true);
-  });
-});
 
 describe("fault server", () => {
   it("sends tools/list_changed when a tool is added", async () => {

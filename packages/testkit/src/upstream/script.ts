@@ -1,4 +1,4 @@
-import { lastUserText } from "./request-view.js";
+import { lastUserText } from "@aiproxy/demo";
 import type { RecordedRequest, Responder, Turn } from "./types.js";
 
 export type FinishReason = NonNullable<Turn["finishReason"]>;

@@ -1,11 +1,10 @@
-import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import { demoResponder } from "./demo-responder.js";
-import { startScriptedUpstream } from "./server.js";
-import type { RecordedRequest, ScriptedUpstream } from "./types.js";
+import type { ChatRequestView } from "./request-view.js";
+import { demoResponder } from "./responder.js";
+import { type DemoModel, startDemoModel } from "./server.js";
 
-let upstream: ScriptedUpstream;
+let upstream: DemoModel;
 afterEach(() => upstream?.close());
 
 const fn = (
@@ -17,13 +16,9 @@ const fn = (
 });
 const demoTools = [fn("demo__echo"), fn("demo__add"), fn("demo__get_time")];
 
-const openaiRequest = (body: object): RecordedRequest => ({
+const openaiRequest = (body: object): ChatRequestView => ({
   wire: "openai",
-  method: "POST",
-  path: "/v1/chat/completions",
-  headers: {},
   body: { model: "m", ...body },
-  receivedAt: 0,
 });
 
 const respond = (body: object) => demoResponder()(openaiRequest(body));
@@ -88,7 +83,7 @@ describe("demoResponder", () => {
   });
 
   it("runs a whole tool round trip over the OpenAI wire", async () => {
-    upstream = await startScriptedUpstream({ fallback: demoResponder() });
+    upstream = await startDemoModel();
     const client = new OpenAI({
       apiKey: "sk-demo",
       baseURL: upstream.openaiBaseUrl,
@@ -120,56 +115,9 @@ describe("demoResponder", () => {
     expect(text).toMatch(/^The demo__add tool says: 5\./);
   });
 
-  it("runs a whole tool round trip over the Anthropic wire", async () => {
-    upstream = await startScriptedUpstream({ fallback: demoResponder() });
-    const client = new Anthropic({ apiKey: "sk-demo", baseURL: upstream.url, maxRetries: 0 });
-    const tools = [
-      {
-        name: "demo__echo",
-        description: "echo",
-        input_schema: { type: "object" as const, properties: {} },
-      },
-    ];
-    const messages: Anthropic.MessageParam[] = [{ role: "user", content: "say cheese" }];
-    const first = await client.messages.create({
-      model: "claude-demo",
-      max_tokens: 200,
-      messages,
-      tools,
-    });
-    const use = first.content.find((b) => b.type === "tool_use")!;
-    expect(use).toMatchObject({ name: "demo__echo", input: { message: "say cheese" } });
-
-    messages.push(
-      { role: "assistant", content: first.content as Anthropic.ContentBlockParam[] },
-      {
-        role: "user",
-        content: [
-          {
-            type: "tool_result",
-            tool_use_id: use.type === "tool_use" ? use.id : "",
-            content: [{ type: "text", text: "Echo: say cheese" }],
-          },
-        ],
-      },
-    );
-    const second = await client.messages
-      .stream({ model: "claude-demo", max_tokens: 200, messages, tools })
-      .finalMessage();
-    expect(second.stop_reason).toBe("end_turn");
-    expect(second.content[0]).toMatchObject({
-      type: "text",
-      text: expect.stringMatching(/^The demo__echo tool says: Echo: say cheese\./),
-    });
-  });
-
   it("reports failed tool results as failures", async () => {
     const turn = await demoResponder()({
       wire: "anthropic",
-      method: "POST",
-      path: "/v1/messages",
-      headers: {},
-      receivedAt: 0,
       body: {
         model: "m",
         max_tokens: 10,

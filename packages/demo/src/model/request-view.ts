@@ -1,6 +1,11 @@
-import type { RecordedRequest } from "./types.js";
+/** Read-only helpers over a chat request of either wire, for responders. */
 
-/** Read-only helpers over a recorded chat request of either wire, for responders. */
+/** A chat request as a responder sees it: which wire it came in on, and its parsed JSON body. */
+export interface ChatRequestView {
+  wire: "openai" | "anthropic";
+  /** `/chat/completions` or `/messages` JSON, read defensively: it may be anything. */
+  body: unknown;
+}
 
 /** Request JSON of unknown shape, walked defensively with optional chaining. */
 // biome-ignore lint/suspicious/noExplicitAny: every access below is guarded at runtime.
@@ -19,8 +24,8 @@ export interface ToolResultView {
   isError: boolean;
 }
 
-function messagesOf(request: RecordedRequest): Loose[] {
-  const messages = request.body?.messages;
+function messagesOf(request: ChatRequestView): Loose[] {
+  const messages = (request.body as Loose)?.messages;
   return Array.isArray(messages) ? messages : [];
 }
 
@@ -35,7 +40,7 @@ function textOf(content: unknown): string {
 }
 
 /** The text of the last user message that has any (Anthropic tool-result turns have none). */
-export function lastUserText(request: RecordedRequest): string {
+export function lastUserText(request: ChatRequestView): string {
   const messages = messagesOf(request);
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i];
@@ -46,8 +51,8 @@ export function lastUserText(request: RecordedRequest): string {
   return "";
 }
 
-export function offeredTools(request: RecordedRequest): OfferedTool[] {
-  const tools = request.body?.tools;
+export function offeredTools(request: ChatRequestView): OfferedTool[] {
+  const tools = (request.body as Loose)?.tools;
   if (!Array.isArray(tools)) return [];
   return tools.flatMap((tool: Loose): OfferedTool[] => {
     if (request.wire === "openai") {
@@ -61,7 +66,7 @@ export function offeredTools(request: RecordedRequest): OfferedTool[] {
 }
 
 /** Tool results that end the conversation (the model is being asked to use them), else []. */
-export function trailingToolResults(request: RecordedRequest): ToolResultView[] {
+export function trailingToolResults(request: ChatRequestView): ToolResultView[] {
   const messages = messagesOf(request);
   const namesById = new Map<string, string>();
   for (const message of messages) {

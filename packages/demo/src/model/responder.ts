@@ -1,10 +1,24 @@
 import {
+  type ChatRequestView,
   lastUserText,
   type OfferedTool,
   offeredTools,
   trailingToolResults,
 } from "./request-view.js";
-import type { RecordedRequest, Responder, Turn } from "./types.js";
+
+/** One tool call the demo model makes. */
+export interface DemoToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/** What the demo model answers to one chat request: text, or tool calls. */
+export interface DemoTurn {
+  text?: string;
+  toolCalls?: DemoToolCall[];
+}
+
+export type DemoResponder = (request: ChatRequestView) => DemoTurn;
 
 const maxQuotedResult = 500;
 
@@ -27,7 +41,7 @@ function quote(text: string): string {
   return trimmed.length > maxQuotedResult ? `${trimmed.slice(0, maxQuotedResult)}...` : trimmed;
 }
 
-function answerFromToolResults(request: RecordedRequest): Turn | undefined {
+function answerFromToolResults(request: ChatRequestView): DemoTurn | undefined {
   const results = trailingToolResults(request);
   if (results.length === 0) return undefined;
   const sentences = results.map((result) => {
@@ -39,7 +53,7 @@ function answerFromToolResults(request: RecordedRequest): Turn | undefined {
   return { text: `${sentences.join(" ")} That is everything I found.` };
 }
 
-function callAToolFor(request: RecordedRequest, userText: string): Turn | undefined {
+function callAToolFor(request: ChatRequestView, userText: string): DemoTurn | undefined {
   const tools = offeredTools(request);
   if (tools.length === 0) return undefined;
 
@@ -63,7 +77,7 @@ function callAToolFor(request: RecordedRequest, userText: string): Turn | undefi
  * add/time/echo tool when the user's words call for it, and otherwise echoes.
  * Usage is left to the server's estimate of about four characters per token.
  */
-export function demoResponder(): Responder {
+export function demoResponder(): DemoResponder {
   return (request) => {
     const userText = lastUserText(request);
     return (
