@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { type AdminPolicy, type AuthChain, redactUrl, unauthorizedResponse } from "@aiproxy/auth";
-import { type Logger, NotFoundError, PayloadTooLargeError } from "@aiproxy/core";
+import { type AdminPolicy, type AuthChain, unauthorizedResponse } from "@aiproxy/auth";
+import { type Logger, NotFoundError, PayloadTooLargeError, redactUrl } from "@aiproxy/core";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";

@@ -57,7 +57,7 @@ describe("reading", () => {
     expect(text).not.toContain("sk-admin-secret-99");
     expect(text).not.toContain("proxy-secret-1");
     const body = JSON.parse(text);
-    expect(body.backends.up.api_key).toBe("***");
+    expect(body.backends.up.api_key).toBe("[REDACTED]");
     expect(body.assistants.a1.backend).toBe("up");
   });
 
@@ -69,7 +69,7 @@ describe("reading", () => {
     expect(list.data.map((a) => a.name)).toEqual(["a1"]);
     expect(await (await gateway.call("/admin/backends/up")).json()).toMatchObject({
       name: "up",
-      api_key: "***",
+      api_key: "[REDACTED]",
     });
     const mcp = (await (await gateway.call("/admin/mcp/demo")).json()) as {
       status: { state: string };

@@ -1,5 +1,3 @@
-/** Query parameters that carry keys; Apiman reads `apikey`, the others are common elsewhere. */
-const KEY_PARAMS = new Set(["apikey", "api_key", "key"]);
 const BEARER = /^bearer\s+(.+)$/i;
 
 /**
@@ -28,38 +26,5 @@ function queryKey(url: string): string | undefined {
     return new URL(url).searchParams.get("apikey")?.trim();
   } catch {
     return undefined;
-  }
-}
-
-/**
- * `url` with the values of `apikey`, `api_key` and `key` (any case) replaced
- * by `[REDACTED]`, for logs. Works on absolute URLs and on paths with a
- * query; everything else is kept byte for byte.
- */
-export function redactUrl(url: string): string {
-  const queryStart = url.indexOf("?");
-  const hashStart = url.indexOf("#");
-  // A "?" inside the fragment does not start a query.
-  if (queryStart === -1 || (hashStart !== -1 && hashStart < queryStart)) return url;
-  const queryEnd = hashStart === -1 ? url.length : hashStart;
-  const query = url
-    .slice(queryStart + 1, queryEnd)
-    .split("&")
-    .map((pair) => {
-      const eq = pair.indexOf("=");
-      if (eq === -1) return pair;
-      return KEY_PARAMS.has(paramName(pair.slice(0, eq)))
-        ? `${pair.slice(0, eq)}=[REDACTED]`
-        : pair;
-    })
-    .join("&");
-  return url.slice(0, queryStart + 1) + query + url.slice(queryEnd);
-}
-
-function paramName(raw: string): string {
-  try {
-    return decodeURIComponent(raw.replaceAll("+", " ")).toLowerCase();
-  } catch {
-    return raw.toLowerCase();
   }
 }

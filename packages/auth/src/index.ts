@@ -1,6 +1,6 @@
 export { type AdminPolicy, type AdminPolicyOptions, adminPolicy } from "./admin.js";
 export { type AuthChain, createAuthChain } from "./chain.js";
-export { extractCredentials, redactUrl } from "./credentials.js";
+export { extractCredentials } from "./credentials.js";
 export { apimanGatewayProbe, type GatewayProbeOptions } from "./gateway-probe.js";
 export { isLoopbackHost } from "./loopback.js";
 export { unauthorizedResponse } from "./response.js";

@@ -1,5 +1,6 @@
 import { generationParamFields, toolChoiceSchema } from "@aiproxy/core";
 import * as z from "zod";
+import { boundedDepth } from "./depth.js";
 import {
   boolean,
   type FromText,
@@ -46,7 +47,7 @@ export const paramsFields = z.object({
   response_format: (
     z.preprocess(
       (value) => (typeof value === "string" ? { type: value } : value),
-      generationParamFields.response_format,
+      boundedDepth(generationParamFields.response_format),
     ) as unknown as z.ZodType<ResponseFormat, string | ResponseFormat>
   ).optional(),
   tool_choice: z
@@ -75,12 +76,12 @@ export const assistantFields = z.object({
   /** The output's form of the sampling defaults; accepted as input so output round-trips. */
   params: z.preprocess((value) => withoutBlanks(value), paramsFields).optional(),
   /** Merged into the provider's request body last. */
-  extra_body: z.record(z.string(), z.unknown()).default({}),
+  extra_body: boundedDepth(z.record(z.string(), z.unknown())).default({}),
   /** Exposed tool names (`<server>__<tool>`); absent means every tool. */
   tool_allowlist: stringList(false).optional(),
   tool_descriptions: z.record(z.string(), z.string()).default({}),
   /** Arguments pinned per tool: hidden from the model's schema and forced on every call. */
-  tool_arguments: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  tool_arguments: boundedDepth(z.record(z.string(), z.record(z.string(), z.unknown()))).default({}),
   tool_result_max_chars: positiveInt.optional(),
   /** Stream tool activity to UIs that show it. */
   tool_activity: boolean.default(false),

@@ -1,4 +1,5 @@
 import { ConfigError, type ConfigIssue, formatPath, type PathSegment } from "./errors.js";
+import { mapTree } from "./walk.js";
 
 export type Env = Record<string, string | undefined>;
 
@@ -15,6 +16,9 @@ function emptyAllowed(path: readonly PathSegment[]): boolean {
   return path[0] === "proxy_api_keys" && path.length <= 2;
 }
 
+/** Defaults may hold references; this bounds the recursion that expands them. */
+const MAX_DEFAULT_NESTING = 32;
+
 const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([\s\S]*))?$/;
 
 /**
@@ -27,17 +31,24 @@ const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([\s\S]*))?$/;
  */
 export function expandEnvCollect(value: unknown, env: Env): { value: unknown; issues: EnvIssue[] } {
   const issues: EnvIssue[] = [];
-  const walk = (node: unknown, path: PathSegment[]): unknown => {
-    if (typeof node === "string") return expandString(node, env, path, issues);
-    if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
-    if (isPlainObject(node)) {
-      const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(node)) out[key] = walk(child, [...path, key]);
-      return out;
-    }
-    return node;
-  };
-  return { value: walk(value, []), issues };
+  // A node's path is built from its parents only when a problem needs it.
+  const expanded = mapTree(value, undefined as PathLink | undefined, (node, at) =>
+    typeof node === "string"
+      ? { value: expandString(node, env, () => pathOf(at), issues) }
+      : { children: (key) => ({ parent: at, key }) },
+  );
+  return { value: expanded, issues };
+}
+
+interface PathLink {
+  readonly parent: PathLink | undefined;
+  readonly key: PathSegment;
+}
+
+function pathOf(at: PathLink | undefined): PathSegment[] {
+  const path: PathSegment[] = [];
+  for (let link = at; link; link = link.parent) path.push(link.key);
+  return path.reverse();
 }
 
 /**
@@ -52,10 +63,18 @@ export function expandEnv(value: unknown, env: Env = process.env): unknown {
   return result.value;
 }
 
-function expandString(text: string, env: Env, path: PathSegment[], issues: EnvIssue[]): string {
+function expandString(
+  text: string,
+  env: Env,
+  pathOf: () => PathSegment[],
+  issues: EnvIssue[],
+  nesting = 0,
+): string {
   if (!text.includes("$")) return text;
-  const report = (message: string) =>
+  const report = (message: string) => {
+    const path = pathOf();
     issues.push({ path: formatPath(path), segments: path, message });
+  };
   let out = "";
   let i = 0;
   while (i < text.length) {
@@ -90,9 +109,13 @@ function expandString(text: string, env: Env, path: PathSegment[], issues: EnvIs
           : operator === "-"
             ? current === undefined
             : false;
-      if (useDefault) out += expandString(fallback, env, path, issues);
+      if (useDefault && nesting >= MAX_DEFAULT_NESTING) {
+        report(`defaults nested more than ${MAX_DEFAULT_NESTING} deep in "\${${name}...}"`);
+        return out;
+      }
+      if (useDefault) out += expandString(fallback, env, pathOf, issues, nesting + 1);
       else if (current !== undefined) out += current;
-      else if (!emptyAllowed(path)) report(`environment variable ${name} is not set`);
+      else if (!emptyAllowed(pathOf())) report(`environment variable ${name} is not set`);
     }
     i = end + 1;
   }

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { abortError } from "@aiproxy/core";
 import { LineCounter, parseDocument } from "yaml";
 import { type AiProxyConfig, configSchema, isKnownPath } from "./config.js";
+import { MAX_DOCUMENT_DEPTH, tooDeepInYaml } from "./depth.js";
 import { type Env, expandEnvCollect } from "./env.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { toConfigIssue } from "./issues.js";
@@ -77,6 +78,11 @@ export async function loadConfig(path: string, options: LoadOptions = {}): Promi
 }
 
 function parseYaml(text: string): unknown {
+  const tooDeep = tooDeepInYaml(text);
+  if (tooDeep !== undefined)
+    throw new ConfigError([
+      { path: tooDeep, message: `nested more than ${MAX_DOCUMENT_DEPTH} levels deep` },
+    ]);
   const lineCounter = new LineCounter();
   // merge: `<<: *defaults` keys, as PyYAML reads them.
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
@@ -88,7 +94,16 @@ function parseYaml(text: string): unknown {
       }),
     );
   }
-  return doc.toJS({ maxAliasCount: 1000 });
+  try {
+    return doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    // Aliases can nest deeper than the text does; building such a value overflows the stack.
+    if (error instanceof RangeError)
+      throw new ConfigError([{ path: "", message: "invalid YAML: aliases nested too deeply" }], {
+        cause: error,
+      });
+    throw error;
+  }
 }
 
 /** Whether an issue at `inner` is at or below `outer`. */

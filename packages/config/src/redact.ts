@@ -1,47 +1,55 @@
-import { isPlainObject } from "./env.js";
+import { REDACTED, redactUrl } from "@aiproxy/core";
 import type { PathSegment } from "./errors.js";
-import { isSecretPath, SECRET_NAME } from "./secrets.js";
-
-export const REDACTED = "***";
+import { isSecretPath } from "./secrets.js";
+import { mapTree } from "./walk.js";
 
 const URL_FIELDS = new Set(["base_url", "url", "gateway_url"]);
 const SECRET_FLAG = /^--?[\w-]*(key|token|secret|password|auth)[\w-]*$/i;
 
 /**
+ * How much of a path the rules read: the section, entry and field up to
+ * `assistants.<a>.tool_arguments.<tool>.<arg>`. Below that the only rule is
+ * "a credential-like key hides its subtree" (a secret ancestor already hid
+ * everything under it), so a deeper node is judged by this prefix and its own
+ * key, and a deep value costs no path copies.
+ */
+const PREFIX_LENGTH = 5;
+
+/**
  * A deep copy of a config (normalized, or raw in list or map style) with
- * every secret replaced by "***": backend api_key, credential-like header
+ * every secret replaced by REDACTED: backend api_key, credential-like header
  * values, MCP server env values, admin.api_key, proxy_api_keys,
  * apiman.secret, pinned tool arguments with credential-like names, the
  * value after a `--token`-like flag in args, and passwords or credential-like
  * query parameters in URLs. Empty and absent values stay as they are, so a
- * reader can tell "not set" from "set".
+ * reader can tell "not set" from "set". Any nesting depth is safe.
  */
 export function redact<T>(config: T): T {
-  return walk(config, []) as T;
+  return mapTree(config, [] as readonly PathSegment[], (node, path) => {
+    if (isSecretPath(path)) return { value: hide(node) };
+    if (isArgs(path) && Array.isArray(node)) return { value: redactArgs(node) };
+    if (typeof node === "string" && path.length <= 3 && URL_FIELDS.has(String(path.at(-1))))
+      return { value: redactUrl(node) };
+    return { children: (key) => childPath(path, key) };
+  }) as T;
 }
 
-function walk(node: unknown, path: PathSegment[]): unknown {
-  if (isSecretPath(path)) return hide(node);
-  const field = path[2];
-  if (path[0] === "mcp_servers" && field === "args" && path.length === 3 && Array.isArray(node))
-    return redactArgs(node);
-  if (typeof node === "string" && path.length <= 3 && URL_FIELDS.has(String(path.at(-1))))
-    return redactUrl(node);
-  if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
-  if (isPlainObject(node)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(node)) out[key] = walk(child, [...path, key]);
-    return out;
-  }
-  return node;
+function childPath(path: readonly PathSegment[], key: PathSegment): PathSegment[] {
+  const head = path.length > PREFIX_LENGTH ? path.slice(0, PREFIX_LENGTH) : path;
+  return [...head, key];
 }
 
+function isArgs(path: readonly PathSegment[]): boolean {
+  return path[0] === "mcp_servers" && path[2] === "args" && path.length === 3;
+}
+
+/** Every leaf of `value` as REDACTED; empty ones kept. */
 function hide(value: unknown): unknown {
-  if (value === undefined || value === null || value === "") return value;
-  if (Array.isArray(value)) return value.map(hide);
-  if (isPlainObject(value))
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hide(v)]));
-  return REDACTED;
+  return mapTree(value, undefined, (node) => {
+    if (node === undefined || node === null || node === "") return { value: node };
+    if (typeof node === "object") return { children: () => undefined };
+    return { value: REDACTED };
+  });
 }
 
 function redactArgs(args: unknown[]): unknown[] {
@@ -52,25 +60,4 @@ function redactArgs(args: unknown[]): unknown[] {
     const previous = args[index - 1];
     return typeof previous === "string" && SECRET_FLAG.test(previous) ? REDACTED : arg;
   });
-}
-
-function redactUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return text;
-  }
-  let changed = false;
-  if (url.password) {
-    url.password = REDACTED;
-    changed = true;
-  }
-  for (const key of [...url.searchParams.keys()]) {
-    if (SECRET_NAME.test(key)) {
-      url.searchParams.set(key, REDACTED);
-      changed = true;
-    }
-  }
-  return changed ? url.toString() : text;
 }

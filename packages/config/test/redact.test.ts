@@ -49,30 +49,34 @@ const secretConfig = () =>
   );
 
 describe("redact", () => {
-  it("replaces every secret with *** and keeps the rest", () => {
+  it("replaces every secret with core's REDACTED marker and keeps the rest", () => {
     const config = secretConfig();
     const safe = redact(config);
-    expect(safe.admin).toEqual({ api_key: "***", persist_path: "./state.json" });
-    expect(safe.proxy_api_keys).toEqual(["***", "***"]);
-    expect(safe.apiman).toEqual({ mode: "trusted_header", header: "X-Apiman-User", secret: "***" });
-    expect(safe.backends.openai).toMatchObject({ api_key: "***" });
+    expect(safe.admin).toEqual({ api_key: "[REDACTED]", persist_path: "./state.json" });
+    expect(safe.proxy_api_keys).toEqual(["[REDACTED]", "[REDACTED]"]);
+    expect(safe.apiman).toEqual({
+      mode: "trusted_header",
+      header: "X-Apiman-User",
+      secret: "[REDACTED]",
+    });
+    expect(safe.backends.openai).toMatchObject({ api_key: "[REDACTED]" });
     expect(safe.backends.openai).toHaveProperty("default_headers", {
-      Authorization: "***",
-      "X-Api-Key": "***",
-      "X-Auth-Token": "***",
-      "X-Client-Secret": "***",
+      Authorization: "[REDACTED]",
+      "X-Api-Key": "[REDACTED]",
+      "X-Auth-Token": "[REDACTED]",
+      "X-Client-Secret": "[REDACTED]",
       "OpenAI-Organization": "org-visible",
     });
     expect(safe.mcp_servers.gh).toMatchObject({
-      env: { GITHUB_TOKEN: "***", LOG_LEVEL: "***" },
-      args: ["--token", "***", "--api-key=***", "--port", "80"],
+      env: { GITHUB_TOKEN: "[REDACTED]", LOG_LEVEL: "[REDACTED]" },
+      args: ["--token", "[REDACTED]", "--api-key=[REDACTED]", "--port", "80"],
     });
     expect(safe.mcp_servers.remote).toMatchObject({
-      url: "https://user:***@mcp.example/mcp?api_key=***&region=eu",
-      headers: { Authorization: "***", "X-Tenant": "acme" },
+      url: "https://user:[REDACTED]@mcp.example/mcp?api_key=[REDACTED]&region=eu",
+      headers: { Authorization: "[REDACTED]", "X-Tenant": "acme" },
     });
     expect(safe.assistants.a?.tool_arguments).toEqual({
-      gh__search: { token: "***", owner: "acme" },
+      gh__search: { token: "[REDACTED]", owner: "acme" },
     });
   });
 
@@ -125,9 +129,9 @@ describe("redact", () => {
       proxy_api_keys: "single",
     });
     expect(safe).toEqual({
-      backends: [{ name: "o", kind: "openai", api_key: "***" }],
-      mcp_servers: [{ name: "s", command: "x", env: { T: "***" } }],
-      proxy_api_keys: "***",
+      backends: [{ name: "o", kind: "openai", api_key: "[REDACTED]" }],
+      mcp_servers: [{ name: "s", command: "x", env: { T: "[REDACTED]" } }],
+      proxy_api_keys: "[REDACTED]",
     });
   });
 
@@ -142,13 +146,13 @@ describe("redact", () => {
     ).toEqual({
       name: "o",
       kind: "openai",
-      api_key: "***",
-      default_headers: { "X-Api-Key": "***", A: "b" },
+      api_key: "[REDACTED]",
+      default_headers: { "X-Api-Key": "[REDACTED]", A: "b" },
     });
     expect(redact({ name: "s", command: "x", env: { T: "t" } })).toEqual({
       name: "s",
       command: "x",
-      env: { T: "***" },
+      env: { T: "[REDACTED]" },
     });
   });
 
