@@ -3,7 +3,12 @@ import { MemoryResponseStore } from "./memory-response-store.js";
 
 function clock(start = 1_000) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
 }
 
 describe("MemoryResponseStore", () => {
