@@ -196,6 +196,11 @@ describe.each([
     const final = await stream.finalMessage();
     expect(thinking.join("")).toBe("Two plus two.");
     expect(final.content.map((block) => block.type)).toEqual(["thinking", "text"]);
+    const block = final.content[0];
+    const signature = block?.type === "thinking" ? block.signature : undefined;
+    // Anthropic signs its thinking, and the signature streams as a signature_delta; OpenAI's wire has none.
+    if (wire === "anthropic") expect(signature).toMatch(/.+/);
+    else expect(signature).toBe("");
     const sent = upstream().requests.at(-1)?.body;
     // Forwarded where the wire has it; an OpenAI-compatible backend has no such field.
     if (wire === "anthropic")

@@ -69,7 +69,9 @@ async function streamStep(
           if (event.delta) emit({ type: "text-delta", step, delta: event.delta });
           break;
         case "reasoning-delta":
-          if (event.delta) emit({ type: "reasoning-delta", step, delta: event.delta });
+          if (event.signature)
+            emit({ type: "reasoning-delta", step, delta: event.delta, signature: event.signature });
+          else if (event.delta) emit({ type: "reasoning-delta", step, delta: event.delta });
           break;
         case "tool-call-delta":
           // The finish event carries the merged calls; until then a call's

@@ -39,7 +39,13 @@ export interface RunAgentOptions {
 export type AgentEvent =
   | { type: "step-start"; step: number }
   | { type: "text-delta"; step: number; delta: string }
-  | { type: "reasoning-delta"; step: number; delta: string }
+  | {
+      type: "reasoning-delta";
+      step: number;
+      delta: string;
+      /** The reasoning's signature, when the provider signs it (see BackendEvent). */
+      signature?: string;
+    }
   | {
       type: "tool-call";
       step: number;

@@ -227,6 +227,29 @@ describe("toAnthropicStreamEvents", () => {
     expect(out.at(-2)).toMatchObject({ delta: { stop_reason: "tool_use" } });
   });
 
+  it("closes a thinking block with its signature_delta when the backend signs the reasoning", async () => {
+    const backend = new FakeBackend([
+      [
+        { type: "reasoning-delta", delta: "hmm" },
+        { type: "reasoning-delta", delta: "", signature: "sig-9" },
+        ...text("Yes"),
+      ],
+    ]);
+    const out = await events(runAgent({ backend, model: "m", messages }));
+    const thinking = out.filter(
+      (e) => (e.type === "content_block_delta" || e.type === "content_block_stop") && e.index === 0,
+    );
+    expect(thinking).toEqual([
+      { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "hmm" } },
+      {
+        type: "content_block_delta",
+        index: 0,
+        delta: { type: "signature_delta", signature: "sig-9" },
+      },
+      { type: "content_block_stop", index: 0 },
+    ]);
+  });
+
   it("ends with an error event, and no message_stop, when the run fails after the first byte", async () => {
     const backend = new FakeBackend([
       failing(new UpstreamError({ upstreamStatus: 529, message: "Overloaded" }), [

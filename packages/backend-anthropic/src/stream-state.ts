@@ -123,9 +123,11 @@ export class StreamState {
         block.thinking = String(block.thinking ?? "") + thinking;
         return thinking ? [{ type: "reasoning-delta", delta: thinking }] : [];
       }
-      case "signature_delta":
+      case "signature_delta": {
         block.signature = String(block.signature ?? "") + String(delta.signature ?? "");
-        return [];
+        const signature = String(block.signature);
+        return signature ? [{ type: "reasoning-delta", delta: "", signature }] : [];
+      }
       case "input_json_delta": {
         const piece = String(delta.partial_json ?? "");
         open.json = (open.json ?? "") + piece;

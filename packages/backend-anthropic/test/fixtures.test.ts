@@ -284,6 +284,13 @@ describe("recorded streams", () => {
       { type: "reasoning-delta", delta: " by 5.\n\n925" },
       { type: "reasoning-delta", delta: " ÷ 5 " },
       { type: "reasoning-delta", delta: "= 185" },
+      // The signature comes on its own, so a renderer can close the thinking block with it.
+      {
+        type: "reasoning-delta",
+        delta: "",
+        signature:
+          "EvQBCkYICxgCKkAxhD4NUKFzudtZ6NzbZdEiBACIScTzqjPViM596iWLZIk4EFKYYBj3B6Ptl3b0dcQv/VeJBNbejNWIWRBn+KPNEgz6HWtKx7p+QRgKsEoaDGjsiqfht7gTRFYHiyIwD1VSmNqHxv3wy8KEMP+LYb/TC4UH3H97tuoaADARFFcA0phdfxnzKQxFnc9lwY+dKlzUsaKSUAFeu1bDL5ikZJ1vL0Fkz6JjoFke0L/wOJRIUDUlDUOFJ1tZ3ea7g6LGE/5hwuvWgLwewdcm64d+43l7F57XrOmqNd6flI2K/oPr/4yzNgvi/EhT6Ca17BgB",
+      },
       { type: "text-delta", delta: "925" },
       { type: "text-delta", delta: " ÷ 5 " },
       { type: "text-delta", delta: "= 185" },
@@ -487,6 +494,11 @@ describe("recorded streams", () => {
       { type: "reasoning-delta", delta: "\n4. 27 * 50 = 1,350" },
       { type: "reasoning-delta", delta: "\n5. 27 * 3 = 81" },
       { type: "reasoning-delta", delta: "\n6. 10,800 + 1,350 + 81 = 12,231" },
+      {
+        type: "reasoning-delta",
+        delta: "",
+        signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds...",
+      },
       { type: "text-delta", delta: "27 * 453 = 12,231" },
       {
         type: "finish",

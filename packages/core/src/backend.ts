@@ -30,7 +30,15 @@ export interface Completion {
  */
 export type BackendEvent =
   | { type: "text-delta"; delta: string }
-  | { type: "reasoning-delta"; delta: string }
+  | {
+      type: "reasoning-delta";
+      delta: string;
+      /**
+       * The reasoning's signature, when the provider signs it (Anthropic's
+       * thinking blocks); sent once, with an empty delta, when it arrives.
+       */
+      signature?: string;
+    }
   | {
       type: "tool-call-delta";
       /** Position of the call within this response; deltas of one call share it. */

@@ -110,7 +110,13 @@ export class MessageEventProducer implements AsyncIterator<EventItem> {
         return;
       case "reasoning-delta":
         this.#start();
-        this.#delta("thinking", event.step, { type: "thinking_delta", thinking: event.delta });
+        if (event.delta)
+          this.#delta("thinking", event.step, { type: "thinking_delta", thinking: event.delta });
+        if (event.signature)
+          this.#delta("thinking", event.step, {
+            type: "signature_delta",
+            signature: event.signature,
+          });
         return;
       case "tool-call":
         this.#start();
