@@ -4,7 +4,7 @@ import { type Logger, NotFoundError, PayloadTooLargeError, redactUrl } from "@ai
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { adminRoutes } from "./admin/routes.js";
+import { type AdminOptions, adminRoutes } from "./admin/routes.js";
 import type { AdminState } from "./admin/state.js";
 import { chatCompletions } from "./chat/route.js";
 import type { GatewayEnv } from "./env.js";
@@ -19,6 +19,7 @@ import { anthropicModel, anthropicModelList } from "./messages/models.js";
 import { countTokens, messages } from "./messages/route.js";
 import type { Registry } from "./registry/registry.js";
 import { RunService } from "./run/service.js";
+import { VERSION } from "./version.js";
 
 export interface AppOptions {
   registry: Registry;
@@ -29,11 +30,11 @@ export interface AppOptions {
   corsOrigins: readonly string[];
   persistPath?: string;
   adminState?: AdminState;
+  /** The server settings in effect, which `/admin/config` shows. */
+  serverSettings?: AdminOptions["serverSettings"];
   /** True once the gateway is shutting down: `/ready` turns 503. */
   isDraining: () => boolean;
 }
-
-const VERSION = "0.1.0";
 
 /** The gateway's routes, framework-level middleware and error shapes. */
 export function createApp(options: AppOptions): Hono<GatewayEnv> {
@@ -123,9 +124,9 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
   );
   app.get("/v1/models/:name", (c) => {
     const name = c.req.param("name");
-    if (c.req.header("anthropic-version") !== undefined && registry.config.assistants[name])
+    if (c.req.header("anthropic-version") !== undefined && registry.isListed(name))
       return c.json(anthropicModel(registry, name));
-    if (!registry.config.assistants[name])
+    if (!registry.isListed(name))
       throw new NotFoundError({
         message: `The model '${clip(name)}' does not exist`,
         param: "model",
@@ -146,6 +147,7 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
       logger,
       persistPath: options.persistPath,
       state: options.adminState,
+      serverSettings: options.serverSettings,
     }),
   );
 

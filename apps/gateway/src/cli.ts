@@ -4,29 +4,45 @@ import { ConfigError, loadConfig } from "@aiproxy/config";
 import { pino } from "pino";
 import { createGateway } from "./gateway.js";
 import { serveGateway } from "./server.js";
+import { VERSION } from "./version.js";
 
 const USAGE = `Usage: aiproxy [--config config.yaml] [--port 8000] [--host 127.0.0.1] [--allow-open]
 
-  --config      config file (env CONFIG_PATH; default ./config.yaml)
-  --port        port to listen on, 0 for any free one (env PORT)
-  --host        address to listen on (env HOST; default 127.0.0.1)
-  --allow-open  serve /v1 without credentials on a non-loopback address (env AIPROXY_ALLOW_OPEN=true)
+  -c, --config      config file (env CONFIG_PATH; default ./config.yaml)
+  -p, --port        port to listen on, 0 for any free one (env PORT)
+      --host        address to listen on (env HOST; default 127.0.0.1)
+      --allow-open  serve /v1 without credentials on a non-loopback address (env AIPROXY_ALLOW_OPEN=true)
+  -h, --help        print this help
+  -v, --version     print the version
 
-Environment: ADMIN_API_KEY, LOG_LEVEL, CORS_ORIGINS (comma-separated).`;
+Environment: ADMIN_API_KEY, LOG_LEVEL, CORS_ORIGINS (comma-separated); .env.example lists them all.`;
+
+const OPTIONS = {
+  config: { type: "string", short: "c" },
+  port: { type: "string", short: "p" },
+  host: { type: "string" },
+  "allow-open": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
+
+const parseFlags = () => parseArgs({ options: OPTIONS, strict: true }).values;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      config: { type: "string", short: "c" },
-      port: { type: "string", short: "p" },
-      host: { type: "string" },
-      "allow-open": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  });
+  let values: ReturnType<typeof parseFlags>;
+  try {
+    values = parseFlags();
+  } catch (error) {
+    // Node's message names the option at fault; a stack trace would only bury it.
+    process.stderr.write(`aiproxy: ${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
     return 0;
   }
   const env = process.env;
@@ -59,6 +75,7 @@ async function main(): Promise<number> {
   try {
     gateway = await createGateway(config, {
       host,
+      port,
       adminApiKey: env.ADMIN_API_KEY || undefined,
       corsOrigins,
       logger,

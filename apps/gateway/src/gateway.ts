@@ -1,5 +1,5 @@
 import { type AdminPolicy, type AuthChain, adminPolicy, isLoopbackHost } from "@aiproxy/auth";
-import type { AiproxyConfig } from "@aiproxy/config";
+import type { AiProxyConfig, ServerConfig } from "@aiproxy/config";
 import { type Logger, silentLogger } from "@aiproxy/core";
 import type { Hono } from "hono";
 import { type AdminState, applyState, readState } from "./admin/state.js";
@@ -11,6 +11,8 @@ import { Registry } from "./registry/registry.js";
 export interface GatewayOptions {
   /** The address the server will listen on; it decides the admin API's defaults. */
   host?: string;
+  /** The port the server will listen on, when not the file's (`--port`, `PORT`). */
+  port?: number;
   /** Wins over `admin.api_key`. */
   adminApiKey?: string;
   /** Wins over `server.cors_origins`. */
@@ -23,6 +25,10 @@ export interface GatewayOptions {
 export interface Gateway {
   app: Hono<GatewayEnv>;
   registry: Registry;
+  /** The server settings in effect: flags and environment over the file, the bound port once listening. */
+  readonly server: ServerConfig;
+  /** Records the port actually bound (`--port 0` picks one). */
+  listening(port: number): void;
   /** `/ready` turns 503 and responses ask clients to close their connections. */
   drain(): void;
   readonly draining: boolean;
@@ -35,7 +41,7 @@ export interface Gateway {
  * an embedding app needs to call `app.fetch`.
  */
 export async function createGateway(
-  config: AiproxyConfig,
+  config: AiProxyConfig,
   options: GatewayOptions = {},
 ): Promise<Gateway> {
   const logger = options.logger ?? silentLogger;
@@ -72,6 +78,12 @@ export async function createGateway(
 
   const registry = await Registry.open(live, { logger });
   let draining = false;
+  const server: ServerConfig = {
+    ...config.server,
+    host,
+    port: options.port ?? config.server.port,
+    cors_origins: [...(options.corsOrigins ?? config.server.cors_origins)],
+  };
   const app = createApp({
     registry,
     auth,
@@ -81,11 +93,16 @@ export async function createGateway(
     corsOrigins: options.corsOrigins ?? config.server.cors_origins,
     persistPath,
     adminState,
+    serverSettings: () => server,
     isDraining: () => draining,
   });
   return {
     app,
     registry,
+    server,
+    listening(port) {
+      server.port = port;
+    },
     get draining() {
       return draining;
     },

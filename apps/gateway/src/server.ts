@@ -48,6 +48,7 @@ export async function serveGateway(
     s.once("error", reject);
   });
   const { port } = server.address() as AddressInfo;
+  gateway.listening(port);
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
 
   let shuttingDown: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -7,7 +7,7 @@ import {
   startScriptedUpstream,
 } from "@aiproxy/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { gatewayFor, json, openAIError, put } from "./helpers/in-process.js";
+import { gatewayFor, json, openAIError, put, servedGateway } from "./helpers/in-process.js";
 
 let upstream: ScriptedUpstream;
 const closers: Array<() => Promise<void>> = [];
@@ -59,6 +59,30 @@ describe("reading", () => {
     const body = JSON.parse(text);
     expect(body.backends.up.api_key).toBe("[REDACTED]");
     expect(body.assistants.a1.backend).toBe("up");
+  });
+
+  it("GET /admin/config shows the server settings in effect, not the file's", async () => {
+    const flagged = await open(
+      { server: { port: 8000 } },
+      { port: 9123, corsOrigins: ["http://a"] },
+    );
+    const settings = (await (await flagged.call("/admin/config")).json()) as {
+      server: { host: string; port: number; cors_origins: string[] };
+    };
+    expect(settings.server).toMatchObject({
+      host: "127.0.0.1",
+      port: 9123,
+      cors_origins: ["http://a"],
+    });
+
+    // Listening on port 0, the port shown is the one the server bound.
+    const served = await servedGateway(config({ server: { port: 8000 } }));
+    closers.push(served.close);
+    const shown = (await (await fetch(`${served.url}/admin/config`)).json()) as {
+      server: { port: number };
+    };
+    expect(shown.server.port).toBe(Number(new URL(served.url).port));
+    expect(shown.server.port).not.toBe(8000);
   });
 
   it("lists and gets each collection, with live status for MCP servers", async () => {
@@ -245,11 +269,48 @@ describe("persistence", () => {
     expect((await first.call("/admin/assistants/a1", { method: "DELETE" })).status).toBe(200);
     const state = JSON.parse(readFileSync(persist_path, "utf8"));
     expect(state.assistants).toMatchObject({ added: { model: "m9" }, a1: null });
+    expect(await (await first.call("/admin/assistants/added")).json()).toMatchObject({
+      model: "m9",
+    });
+    expect((await first.call("/admin/assistants/a1")).status).toBe(404);
     expect(statSync(persist_path).mode & 0o777).toBe(0o600);
     await first.close();
 
     const second = await open({ admin: { persist_path } });
     const names = (await (await second.call("/v1/models")).json()) as { data: { id: string }[] };
     expect(names.data.map((m) => m.id)).toEqual(["added"]);
+  });
+
+  it("a change the file cannot take answers 500 and leaves the gateway as it was", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aiproxy-state-"));
+    // The directory is missing at start (no state yet) and cannot be made once a file takes its name.
+    const persist_path = join(dir, "sub", "state.json");
+    const gateway = await open({ admin: { persist_path } });
+    writeFileSync(join(dir, "sub"), "a file where the directory should be");
+
+    const replaced = await gateway.call(
+      "/admin/assistants/a1",
+      put({ backend: "up", model: "m-new", mcp_servers: ["demo"] }),
+    );
+    expect(replaced.status).toBe(500);
+    const error = await openAIError(replaced);
+    expect(error).toMatchObject({ type: "server_error", code: "persist_failed" });
+    expect(error.message).toMatch(
+      new RegExp(`^could not save the change to ${persist_path.replace(/[.]/g, "\\.")}: \\S`),
+    );
+    expect(error.message).not.toMatch(/\n\s+at /);
+    expect(await (await gateway.call("/admin/assistants/a1")).json()).toMatchObject({ model: "m" });
+
+    expect((await gateway.call("/admin/assistants/a1", { method: "DELETE" })).status).toBe(500);
+    expect((await gateway.call("/admin/assistants/a1")).status).toBe(200);
+    expect(
+      (await gateway.call("/admin/assistants/a2", put({ backend: "up", model: "m2" }))).status,
+    ).toBe(500);
+    expect((await gateway.call("/admin/assistants/a2")).status).toBe(404);
+    const models = (await (await gateway.call("/v1/models")).json()) as { data: { id: string }[] };
+    expect(models.data.map((m) => m.id)).toEqual(["a1"]);
+    upstream.enqueue({ text: "still the old a1" });
+    await gateway.call("/v1/chat/completions", chat("a1"));
+    expect(upstream.requests.at(-1)?.body.model).toBe("m");
   });
 });

@@ -1,6 +1,15 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { type ScriptedUpstream, startScriptedUpstream } from "@aiproxy/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { gatewayFor, json, openAIError } from "./helpers/in-process.js";
+
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
+).version;
 
 let upstream: ScriptedUpstream;
 const closers: Array<() => Promise<void>> = [];
@@ -34,7 +43,9 @@ async function open(extra: Record<string, unknown> = {}, options = {}) {
 describe("public routes", () => {
   it("serves /, /health, /ready and turns /ready to 503 while draining", async () => {
     const gateway = await open();
-    expect((await gateway.call("/")).status).toBe(200);
+    const root = await gateway.call("/");
+    expect(root.status).toBe(200);
+    expect(await root.json()).toMatchObject({ name: "aiproxy", version: PACKAGE_VERSION });
     expect(await (await gateway.call("/health")).json()).toEqual({ status: "ok" });
     expect((await gateway.call("/ready")).status).toBe(200);
     gateway.drain();
@@ -81,6 +92,11 @@ describe("public routes", () => {
     });
     const list = (await (await gateway.call("/v1/models")).json()) as { data: { id: string }[] };
     expect(list.data.map((m) => m.id)).toEqual(["plain"]);
+    // One by id agrees with the list.
+    const one = await gateway.call("/v1/models/gpt");
+    expect(one.status).toBe(404);
+    expect((await openAIError(one)).param).toBe("model");
+    expect((await gateway.call("/v1/models/plain")).status).toBe(200);
     const response = await gateway.call(
       "/v1/chat/completions",
       json({ model: "gpt", messages: [{ role: "user", content: "hi" }] }),
@@ -222,5 +238,32 @@ describe("CORS", () => {
       headers: { origin: "http://app.example" },
     });
     expect(response.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
+describe("the CLI", () => {
+  const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 20_000 });
+
+  it("prints its version, from package.json, and exits 0", () => {
+    for (const flag of ["--version", "-v"]) {
+      const result = run(flag);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe(`${PACKAGE_VERSION}\n`);
+      expect(result.stderr).toBe("");
+    }
+  });
+
+  it("prints its usage for --help, and names an unknown option without a stack trace", () => {
+    const help = run("--help");
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: aiproxy/);
+    expect(help.stdout).toContain("--version");
+    const unknown = run("--nope");
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("--nope");
+    expect(unknown.stderr).toContain("Usage: aiproxy");
+    expect(unknown.stderr).not.toMatch(/\n\s+at /);
   });
 });

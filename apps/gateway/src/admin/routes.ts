@@ -6,6 +6,7 @@ import {
   type ConfigIssue,
   mcpServerSchema,
   redact,
+  type ServerConfig,
   toConfigIssue,
   validateReferences,
 } from "@aiproxy/config";
@@ -21,7 +22,14 @@ import type * as z from "zod";
 import { readJsonBody } from "../http/body.js";
 import { clip } from "../http/clip.js";
 import type { Registry } from "../registry/registry.js";
-import { type AdminState, emptyState, type Section, writeState } from "./state.js";
+import {
+  type AdminState,
+  emptyState,
+  PersistError,
+  type Section,
+  withChange,
+  writeState,
+} from "./state.js";
 
 export interface AdminOptions {
   registry: Registry;
@@ -31,7 +39,12 @@ export interface AdminOptions {
   persistPath?: string;
   /** The overlay already on disk, when persisting. */
   state?: AdminState;
+  /** The server settings in effect (flags and environment over the file), for `/config`. */
+  serverSettings?: () => ServerConfig;
 }
+
+/** Entries an admin change puts (normalized) or deletes (null), by section. */
+type Change = Partial<Record<Section, Record<string, unknown>>>;
 
 interface Kind {
   section: Section;
@@ -49,8 +62,8 @@ const KINDS: Record<string, Kind> = {
 /** The admin API. Every route is behind the admin policy. */
 export function adminRoutes(options: AdminOptions): Hono {
   const { registry, policy, logger, persistPath } = options;
-  const state = options.state ?? emptyState();
-  let writes: Promise<void> = Promise.resolve();
+  let state = options.state ?? emptyState();
+  let changes: Promise<unknown> = Promise.resolve();
   const app = new Hono();
 
   app.use("*", async (c, next) => {
@@ -59,7 +72,11 @@ export function adminRoutes(options: AdminOptions): Hono {
     await next();
   });
 
-  app.get("/config", (c) => c.json(redact(registry.config)));
+  app.get("/config", (c) =>
+    c.json(
+      redact({ ...registry.config, server: options.serverSettings?.() ?? registry.config.server }),
+    ),
+  );
 
   app.get("/mcp/:name/tools", async (c) => {
     const name = c.req.param("name");
@@ -97,14 +114,16 @@ export function adminRoutes(options: AdminOptions): Hono {
           "Adding a stdio MCP server spawns a process on the gateway host; set admin.allow_stdio: true to permit it",
       });
     let created = false;
-    await registry.update((current) => {
-      created = !(name in current[kind.section]);
-      const next = withEntry(current, kind.section, name, entry);
-      const problems = validateReferences(next);
-      if (problems.length > 0) throw validationError(problems);
-      return next;
-    });
-    await persist({ [kind.section]: { [name]: entry } });
+    await commit(
+      (current) => {
+        created = !(name in current[kind.section]);
+        const next = withEntry(current, kind.section, name, entry);
+        const problems = validateReferences(next);
+        if (problems.length > 0) throw validationError(problems);
+        return next;
+      },
+      { [kind.section]: { [name]: entry } },
+    );
     logger.info({ admin: "put", [kind.noun]: name, created }, "admin change applied");
     return c.json(describe(registry, kind, name), created ? 201 : 200);
   });
@@ -112,32 +131,60 @@ export function adminRoutes(options: AdminOptions): Hono {
   app.delete("/:kind/:name", async (c) => {
     const kind = kindOf(c.req.param("kind"));
     const name = c.req.param("name");
-    await registry.update((current) => {
-      requireEntry(current, kind, name);
-      const users = usersOf(current, kind.section, name);
-      if (users.length > 0)
-        throw new ConflictError({
-          message: `The ${kind.noun} '${name}' is used by assistant${users.length > 1 ? "s" : ""} ${users.map((u) => `'${u}'`).join(", ")}; change or delete ${users.length > 1 ? "them" : "it"} first`,
-        });
-      return withEntry(current, kind.section, name, undefined);
-    });
-    await persist({ [kind.section]: { [name]: null } });
+    await commit(
+      (current) => {
+        requireEntry(current, kind, name);
+        const users = usersOf(current, kind.section, name);
+        if (users.length > 0)
+          throw new ConflictError({
+            message: `The ${kind.noun} '${name}' is used by assistant${users.length > 1 ? "s" : ""} ${users.map((u) => `'${u}'`).join(", ")}; change or delete ${users.length > 1 ? "them" : "it"} first`,
+          });
+        return withEntry(current, kind.section, name, undefined);
+      },
+      { [kind.section]: { [name]: null } },
+    );
     logger.info({ admin: "delete", [kind.noun]: name }, "admin change applied");
     return c.json({ name, object: kind.noun, deleted: true });
   });
 
-  /** Records a change in the overlay and writes it, when persistence is on. */
-  async function persist(change: Partial<Record<Section, Record<string, unknown>>>) {
-    if (!persistPath) return;
-    for (const [section, entries] of Object.entries(change))
-      Object.assign(state[section as Section], entries);
-    // One write at a time, each of the whole overlay: the file ends with every change.
-    const write = writes.then(() => writeState(persistPath, state));
-    writes = write.catch(() => {});
-    await write;
+  /**
+   * One change at a time: checked (`next` throws what is wrong), then saved,
+   * then made live. So a change the file did not take never goes live, and
+   * one that cannot go live (a backend that fails to start) is taken back
+   * out of the file.
+   */
+  function commit(next: (current: AiProxyConfig) => AiProxyConfig, change: Change) {
+    const run = changes.then(async () => {
+      if (!persistPath) return registry.update(next);
+      next(registry.config); // throws a 4xx before anything is saved
+      const saved = withChange(state, change);
+      await save(persistPath, saved);
+      try {
+        await registry.update(next);
+      } catch (error) {
+        await save(persistPath, state).catch((undo: unknown) =>
+          logger.error(
+            { path: persistPath, err: String(undo) },
+            "could not take a change that failed to apply back out of the admin state file",
+          ),
+        );
+        throw error;
+      }
+      state = saved;
+    });
+    changes = run.catch(() => {});
+    return run;
   }
 
   return app;
+}
+
+async function save(path: string, state: AdminState): Promise<void> {
+  try {
+    await writeState(path, state);
+  } catch (error) {
+    throw new PersistError(path, error);
+  }
 }
 
 function kindOf(segment: string): Kind {
@@ -163,7 +210,7 @@ function parseEntry(kind: Kind, name: string, body: unknown): any {
   const given = (body as { name?: unknown }).name;
   if (given !== undefined && given !== name)
     throw new ValidationError({
-      message: `name: "${clip(String(given))}" does not match the name in the URL, "${clip(name)}"`,
+      message: `name: ${shown(given)} does not match the name in the URL, "${clip(name)}"`,
       param: "name",
     });
   const raw = { ...body, name };
@@ -171,6 +218,17 @@ function parseEntry(kind: Kind, name: string, body: unknown): any {
   if (!result.success)
     throw validationError(result.error.issues.map((issue) => toConfigIssue(issue, raw)));
   return result.data;
+}
+
+/**
+ * A client's value for a message: clipped text, or only its type. `String()`
+ * would call the value's own `toString`, which a JSON body can set to an object.
+ */
+function shown(value: unknown): string {
+  if (typeof value === "string") return `"${clip(value)}"`;
+  if (value === null || typeof value === "number" || typeof value === "boolean")
+    return clip(String(value));
+  return Array.isArray(value) ? "a list" : "a map";
 }
 
 function validationError(issues: ConfigIssue[]): ValidationError {

@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { AiProxyConfig } from "@aiproxy/config";
 import { ConfigError, parseConfig } from "@aiproxy/config";
+import { AiProxyError } from "@aiproxy/core";
 
 export const SECTIONS = ["backends", "mcp_servers", "assistants"] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -16,6 +17,38 @@ export type AdminState = { version: 1 } & Record<Section, Record<string, unknown
 
 export function emptyState(): AdminState {
   return { version: 1, backends: {}, mcp_servers: {}, assistants: {} };
+}
+
+/** A new overlay: `state` with the change's entries put (or, as null, deleted) over it. */
+export function withChange(
+  state: AdminState,
+  change: Partial<Record<Section, Record<string, unknown>>>,
+): AdminState {
+  const next = emptyState();
+  for (const section of SECTIONS) Object.assign(next[section], state[section], change[section]);
+  return next;
+}
+
+/**
+ * 500: an admin change could not be written to `admin.persist_path`, so it
+ * was not applied. The message names the file and the system's reason; the
+ * file is the operator's own setting, so naming it leaks nothing.
+ */
+export class PersistError extends AiProxyError {
+  declare readonly code: "persist_failed";
+
+  constructor(path: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super("persist_failed", 500, "server_error", {
+      message: `could not save the change to ${path}: ${reason}`,
+      cause,
+    });
+    this.name = "PersistError";
+  }
+
+  static override isInstance(error: unknown): error is PersistError {
+    return AiProxyError.isInstance(error) && error.code === "persist_failed";
+  }
 }
 
 export async function readState(path: string): Promise<AdminState> {

@@ -69,11 +69,15 @@ export class Registry {
     return this.current;
   }
 
-  /** The assistants a client can call now. */
+  /** The assistants a client can call now: what `/v1/models` lists. */
   assistantNames(): string[] {
-    return Object.values(this.current.assistants)
-      .filter((assistant) => this.backends.has(assistant.backend))
-      .map((assistant) => assistant.name);
+    return Object.keys(this.current.assistants).filter((name) => this.isListed(name));
+  }
+
+  /** Whether `/v1/models` lists the assistant: it exists and its backend is open. */
+  isListed(name: string): boolean {
+    const assistant = this.current.assistants[name];
+    return assistant !== undefined && this.backends.has(assistant.backend);
   }
 
   /** The assistant with its backend held; NotFoundError names where to look. */
