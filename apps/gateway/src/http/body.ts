@@ -16,8 +16,12 @@ const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/;
  * so a limit added here holds for all of them.
  */
 export async function readJsonBody(request: Request, limits: JsonBodyLimits): Promise<unknown> {
-  requireJsonContentType(request.headers.get("content-type"));
+  const notJson = unsupportedMediaType(request.headers.get("content-type"));
+  // Read either way: a body left unread is drained by the server under a short
+  // deadline and the socket closed if it runs out, which a keep-alive client
+  // sees as its *next* request failing.
   const text = await request.text();
+  if (notJson) throw notJson;
   if (text.trim() === "")
     throw new InvalidRequestError({ message: "The request body is empty; expected a JSON object" });
   let body: unknown;
@@ -38,10 +42,10 @@ export async function readJsonBody(request: Request, limits: JsonBodyLimits): Pr
   return body;
 }
 
-function requireJsonContentType(header: string | null): void {
+function unsupportedMediaType(header: string | null): UnsupportedMediaTypeError | undefined {
   const mediaType = header?.split(";", 1)[0]?.trim().toLowerCase() ?? "";
-  if (JSON_MEDIA_TYPE.test(mediaType)) return;
-  throw new UnsupportedMediaTypeError({
+  if (JSON_MEDIA_TYPE.test(mediaType)) return undefined;
+  return new UnsupportedMediaTypeError({
     message: `${mediaType ? `Content-Type '${clip(mediaType)}' is not JSON` : "The request has no Content-Type"}; send the body as JSON with Content-Type: application/json`,
   });
 }

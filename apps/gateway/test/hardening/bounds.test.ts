@@ -185,6 +185,36 @@ describe("Content-Type", () => {
   });
 });
 
+describe("prototype-named keys", () => {
+  it("a name whose toString is an object is a 422, not a crash while writing the message", async () => {
+    // Found by the fuzz suite: String(value) calls the body's own toString.
+    for (const kind of ["assistants", "backends", "mcp"]) {
+      const response = await gateway.call(`/admin/${kind}/x`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: '{"name":{"toString":{},"valueOf":[]},"__proto__":{"admin":true}}',
+      });
+      expect(response.status).toBe(422);
+      expect((await openAIError(response)).message).toBe(
+        'name: a map does not match the name in the URL, "x"',
+      );
+    }
+    await expectStillServing();
+  });
+
+  it("a chat body with __proto__ and constructor keys is answered like any other", async () => {
+    const body =
+      '{"__proto__":{"model":"missing"},"constructor":{"prototype":{}},"model":"a","messages":[{"role":"user","content":"hi","__proto__":null}]}';
+    const response = await gateway.call("/v1/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    expect(response.status).toBe(200);
+    expect(({} as Record<string, unknown>).model).toBeUndefined();
+  });
+});
+
 describe("client text echoed in errors is clipped", () => {
   const long = "m".repeat(10_000);
 
