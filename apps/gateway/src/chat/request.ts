@@ -7,6 +7,7 @@ import {
   type ToolDefinition,
 } from "@aiproxy/core";
 import * as z from "zod";
+import { clip } from "../http/clip.js";
 
 const text = z.object({ type: z.literal("text"), text: z.string() });
 const image = z.object({
@@ -147,12 +148,16 @@ function toChatMessage(m: ChatRequestBody["messages"][number]): ChatMessage {
   };
 }
 
-/** `["messages", 0, "content"]` -> `messages[0].content`, OpenAI's `param` notation. */
+/**
+ * `["messages", 0, "content"]` -> `messages[0].content`, OpenAI's `param`
+ * notation; clipped, since a key in the path (of `metadata`, `logit_bias`)
+ * is the client's and may be 10,000 characters long.
+ */
 function paramOf(path: readonly PropertyKey[]): string | null {
   let out = "";
   for (const segment of path) {
     if (typeof segment === "number") out += `[${segment}]`;
     else out += out ? `.${String(segment)}` : String(segment);
   }
-  return out || null;
+  return out ? clip(out, 200) : null;
 }

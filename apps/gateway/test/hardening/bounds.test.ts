@@ -241,6 +241,17 @@ describe("client text echoed in errors is clipped", () => {
     await expectClipped(await gateway.call("/admin/backends/x", put({ name: long })), 422);
   });
 
+  it("a 10,000-character key in the path of a bad field", async () => {
+    const response = await gateway.call(
+      "/v1/chat/completions",
+      json({ ...ask, metadata: { [long]: 1 } }),
+    );
+    expect(response.status).toBe(400);
+    const error = await openAIError(response);
+    expect(error.param?.length).toBeLessThanOrEqual(200);
+    expect(error.message.length).toBeLessThan(400);
+  });
+
   it("keeps an emoji whole at the cut", async () => {
     const response = await gateway.call(
       "/v1/chat/completions",
