@@ -115,14 +115,15 @@ describe("exchangeJson", () => {
   });
 
   it("reports an attempt that got no response with status 0", async () => {
+    // A port that was just listening and is not any more: the connection is refused.
     const upstream = await serve(json(200, {}));
-    servers.pop()?.close();
-    await new Promise((resolve) => setImmediate(resolve));
+    const closed = servers.pop()!;
+    await new Promise((resolve) => closed.close(resolve));
     const attempts: AttemptInfo[] = [];
     const retries: RetryInfo[] = [];
     const error = await rejection(
       exchangeJson(
-        config(upstream.url.replace(/:\d+/, ":1"), {
+        config(upstream.url, {
           maxRetries: 1,
           onAttempt: (info) => attempts.push(info),
           onRetry: (info) => retries.push(info),
