@@ -67,7 +67,16 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
       "*",
       cors({
         origin: [...options.corsOrigins],
-        allowHeaders: ["authorization", "content-type", "x-api-key", "x-request-id"],
+        allowHeaders: [
+          "authorization",
+          "content-type",
+          "x-api-key",
+          "x-request-id",
+          // What the Anthropic SDKs send from a browser.
+          "anthropic-version",
+          "anthropic-beta",
+          "anthropic-dangerous-direct-browser-access",
+        ],
         exposeHeaders: ["x-request-id", "retry-after"],
         maxAge: 600,
       }),

@@ -440,6 +440,24 @@ describe("bad input gets Anthropic's error shape and status", () => {
   });
 });
 
+describe("CORS", () => {
+  it("lets a browser send the Anthropic SDK's headers", async () => {
+    const gateway = await open({ server: { cors_origins: ["http://app.example"] } });
+    const response = await gateway.call("/v1/messages", {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://app.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "anthropic-version,x-api-key,content-type",
+      },
+    });
+    expect(response.status).toBe(204);
+    const allowed = response.headers.get("access-control-allow-headers") ?? "";
+    for (const header of ["anthropic-version", "x-api-key", "content-type"])
+      expect(allowed.split(",")).toContain(header);
+  });
+});
+
 describe("GET /v1/models", () => {
   it("answers in Anthropic's list shape when the request carries anthropic-version", async () => {
     const gateway = await open();
