@@ -53,7 +53,10 @@ describe.each([
     const backend = loopingBackend(calls([{ name: "again" }]));
     const { toolset, run: agent } = run(backend, streaming);
     const chunks: ChatCompletionChunk[] = [];
-    for await (const chunk of toChatCompletionChunks(agent, { model: "a" })) chunks.push(chunk);
+    for await (const chunk of toChatCompletionChunks(agent, { model: "a" })) {
+      if ("error" in chunk) throw new Error(chunk.error.message);
+      chunks.push(chunk);
+    }
     const result = await agent.result;
 
     expect(toolset.calls).toHaveLength(2);
