@@ -15,7 +15,7 @@
  *   FUZZ_RUNS=5000 FUZZ_SEED=$RANDOM pnpm exec vitest run test/hardening/fuzz.test.ts
  *
  * A failure prints the seed, the path and the shrunk body that reproduce it.
- * A new surface (Messages, Responses, MCP) adds one entry to SURFACES.
+ * A new surface (Responses, MCP) adds one entry to SURFACES.
  */
 import { request as httpRequest } from "node:http";
 import { type ScriptedUpstream, startScriptedUpstream } from "@aiproxy/testkit";
@@ -46,6 +46,14 @@ function expectOpenAIError(text: string): void {
   expect(typeof error.type).toBe("string");
   expect(error.param === null || typeof error.param === "string").toBe(true);
   expect(error.code === null || typeof error.code === "string").toBe(true);
+}
+
+/** `{"type": "error", "error": {"type", "message"}}`: Anthropic's Messages API. */
+function expectAnthropicError(text: string): void {
+  const body = JSON.parse(text);
+  expect(body.type).toBe("error");
+  expect(typeof body.error.type).toBe("string");
+  expect(typeof body.error.message).toBe("string");
 }
 
 // Nothing a fuzzed body names may lead off loopback: port 9 (discard) refuses.
@@ -130,6 +138,101 @@ function chatBody(k: BodyKit) {
   );
 }
 
+function messagesBody(k: BodyKit) {
+  const block = fc.oneof(
+    k.object({ type: k.text("text"), text: k.text("hi", "👋🏽 مرحبا") }, ["type", "text"]),
+    k.object(
+      {
+        type: k.text("image"),
+        source: k.mostly(
+          k.object(
+            { type: k.text("base64"), media_type: k.text("image/png"), data: k.text("AA==") },
+            ["type", "media_type", "data"],
+          ),
+        ),
+      },
+      ["type", "source"],
+    ),
+    k.object(
+      {
+        type: k.text("document"),
+        source: k.mostly(k.object({ type: k.text("text", "content", "pdf"), data: k.text("doc") })),
+        title: k.text("t"),
+      },
+      ["type", "source"],
+    ),
+    k.object(
+      {
+        type: k.text("tool_use"),
+        id: k.text("tu_1"),
+        name: k.text("f"),
+        input: k.mostly(fc.constant("{}")),
+      },
+      ["type", "id", "name", "input"],
+    ),
+    k.object(
+      {
+        type: k.text("tool_result"),
+        tool_use_id: k.text("tu_1"),
+        content: k.text("r"),
+        is_error: k.oneOf(["false"]),
+      },
+      ["type", "tool_use_id"],
+    ),
+    k.object({
+      type: k.oneOf(['"thinking"'], ['"redacted_thinking"', '"server_tool_use"']),
+      thinking: k.text("hm"),
+      signature: k.text("sig"),
+    }),
+  );
+  const message = k.object(
+    {
+      role: k.oneOf(['"user"'], ['"assistant"', '"system"', '"tool"']),
+      content: k.mostly(fc.oneof(k.text("hi", ""), k.array(block, 3, 1))),
+    },
+    ["role", "content"],
+  );
+  return k.object(
+    {
+      model: k.oneOf(['"a"'], ['"missing"', '""']),
+      max_tokens: k.oneOf(["16", "1024"], ["0", "-1", "1.5", "1e309"]),
+      messages: k.mostly(k.array(message, 4, 1)),
+      system: k.mostly(
+        fc.oneof(
+          k.text("be brief"),
+          k.array(k.object({ type: k.text("text"), text: k.text("s") }, ["type", "text"])),
+        ),
+      ),
+      stream: k.oneOf(["true", "false", "null"]),
+      tools: k.mostly(
+        k.array(
+          k.object(
+            {
+              name: k.oneOf(['"get_weather"'], ['""']),
+              description: k.text("d"),
+              input_schema: k.mostly(fc.constant('{"type":"object","properties":{}}')),
+              type: k.oneOf(['"custom"'], ['"web_search_20250305"', '"bash_20250124"']),
+            },
+            ["name"],
+          ),
+        ),
+      ),
+      tool_choice: k.oneOf(
+        ['{"type":"auto"}', '{"type":"none"}'],
+        ['{"type":"tool"}', '{"type":"any"}'],
+      ),
+      temperature: k.oneOf(["0", "1"], ["2", "-1"]),
+      top_k: k.oneOf(["5"], ["-1", "1.5"]),
+      stop_sequences: k.mostly(fc.constant('["x"]')),
+      thinking: k.mostly(
+        fc.constantFrom('{"type":"disabled"}', '{"type":"enabled","budget_tokens":1024}'),
+      ),
+      metadata: k.mostly(fc.constant('{"user_id":"u"}')),
+    },
+    ["model", "max_tokens", "messages"],
+  );
+}
+
 function assistantBody(k: BodyKit) {
   return k.object(
     {
@@ -199,6 +302,13 @@ const SURFACES: FuzzSurface[] = [
     path: "/v1/chat/completions",
     body: bodyText(chatBody),
     expectError: expectOpenAIError,
+  },
+  {
+    name: "messages",
+    method: "POST",
+    path: "/v1/messages",
+    body: bodyText(messagesBody),
+    expectError: expectAnthropicError,
   },
   {
     name: "admin assistants",
