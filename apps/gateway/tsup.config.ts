@@ -1,10 +1,4 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.shared.ts";
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/cli.ts"],
-  format: ["esm"],
-  dts: { entry: "src/index.ts" },
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-});
+// The CLI is an entry of its own: a script, not part of the typed API.
+export default packageBuild(["src/index.ts", "src/cli.ts"], ["src/index.ts"]);

@@ -1,10 +1,8 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.shared.ts";
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/openai/index.ts", "src/anthropic/index.ts"],
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-});
+export default packageBuild([
+  "src/index.ts",
+  "src/openai/index.ts",
+  "src/anthropic/index.ts",
+  "src/responses/index.ts",
+]);

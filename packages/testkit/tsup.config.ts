@@ -1,11 +1,4 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.shared.ts";
 
-export default defineConfig({
-  // The MCP test servers under src/mcp/ are entries of their own so they can be spawned as scripts.
-  entry: ["src/index.ts", "src/mcp/*.ts", "!src/mcp/*.test.ts"],
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-});
+// The MCP test servers under src/mcp/ are entries of their own so they can be spawned as scripts.
+export default packageBuild(["src/index.ts", "src/mcp/*.ts", "!src/mcp/*.test.ts"]);
