@@ -215,7 +215,8 @@ export class MessageEventProducer implements AsyncIterator<EventItem> {
   #openBlock(block: AnthropicContentBlock, step: number): number {
     this.#closeOpen();
     const index = this.message.content.length;
-    this.message.content.push(structuredClone(block));
+    // A copy: the snapshot grows with the deltas, the start event must not.
+    this.message.content.push({ ...block });
     this.#blockSteps.push(step);
     this.#push({ type: "content_block_start", index, content_block: block });
     if (!this.#pinged) this.#ping();
