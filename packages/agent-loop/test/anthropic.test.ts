@@ -265,6 +265,58 @@ describe("toAnthropicStreamEvents", () => {
   });
 });
 
+describe("toAnthropicResponse", () => {
+  it("sends ping events while a tool runs, through the shared SSE writer", async () => {
+    // The tool answers only once the client has read a ping: one is sent while it runs.
+    const pinged = deferred();
+    const toolset = new FakeToolset({
+      slow: {
+        run: async () => {
+          await pinged.promise;
+          return "late";
+        },
+      },
+    });
+    const run = runAgent({
+      backend: new FakeBackend([calls([{ name: "slow" }]), text("ok")]),
+      model: "m",
+      messages,
+      toolset,
+    });
+    const response = await toAnthropicResponse(run, { model: "a", stream: true, keepAliveMs: 50 });
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let body = "";
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      body += next.value;
+      // No block has started before the tool round, so a ping here can only be the keep-alive.
+      if (!body.includes("content_block_start") && body.includes("event: ping\n")) pinged.resolve();
+    }
+    expect(body.indexOf("event: ping")).toBeLessThan(body.indexOf("content_block_start"));
+    expect(body.trimEnd().endsWith('event: message_stop\ndata: {"type":"message_stop"}')).toBe(
+      true,
+    );
+  });
+
+  it("answers an early failure with the status and Anthropic's error body", async () => {
+    const backend = new FakeBackend([
+      failing(new UpstreamError({ upstreamStatus: 429, message: "slow down", retryAfter: 3 })),
+    ]);
+    const response = await toAnthropicResponse(runAgent({ backend, model: "m", messages }), {
+      model: "a",
+      stream: true,
+      requestId: "req-1",
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe("3");
+    expect(await response.json()).toEqual({
+      type: "error",
+      error: { type: "rate_limit_error", message: expect.stringContaining("slow down") },
+      request_id: "req-1",
+    });
+  });
+});
+
 /** The gateway in miniature, as a user's own app would serve a run with the renderer. */
 function serve(server: TestServer, script: () => ScriptStep[], toolset?: () => FakeToolset) {
   server.setHandler(async (body) => {
