@@ -39,14 +39,14 @@ export function createOpenAIBackend(options: OpenAIBackendOptions = {}): LlmBack
         config,
         JSON.stringify(toOpenAIRequest(request)),
         (body, status) => completionFrom(body, status, config.secrets),
-        { signal: call?.signal },
+        { signal: call?.signal, headers: call?.headers },
       ),
     stream: (request: LlmRequest, call?: CallOptions) =>
       exchangeStream(
         config,
         JSON.stringify(toOpenAIRequest(request, { stream: true })),
         (body) => decodeStream(body, config.secrets),
-        { signal: call?.signal },
+        { signal: call?.signal, headers: call?.headers },
       ),
   };
 }

@@ -58,6 +58,8 @@ export type BackendEvent =
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Extra HTTP headers for this call only, e.g. W3C `traceparent`; an adapter sends them after its own. */
+  headers?: Record<string, string>;
 }
 
 export interface LlmBackend {

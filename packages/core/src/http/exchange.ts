@@ -96,6 +96,8 @@ export interface UpstreamBody {
 
 export interface ExchangeCallOptions {
   signal?: AbortSignal | undefined;
+  /** Headers for this call only (trace context), over the config's. */
+  headers?: Record<string, string> | undefined;
 }
 
 /**
@@ -109,10 +111,14 @@ export async function exchangeJson<T>(
   config: ExchangeConfig,
   body: string,
   parse: (json: Record<string, unknown>, status: number) => T,
-  { signal }: ExchangeCallOptions = {},
+  { signal, headers }: ExchangeCallOptions = {},
 ): Promise<T> {
   const overall = deadline(config.timeoutMs, signal, "Upstream request");
-  const attempts = new UpstreamAttempts(config, overall.signal, Date.now() + config.timeoutMs);
+  const attempts = new UpstreamAttempts(
+    withHeaders(config, headers),
+    overall.signal,
+    Date.now() + config.timeoutMs,
+  );
   try {
     for (;;) {
       const upstream = await attempts.open(body, "application/json");
@@ -146,10 +152,14 @@ export async function* exchangeStream<T>(
   config: ExchangeConfig,
   body: string,
   decode: (body: UpstreamBody) => AsyncIterable<T>,
-  { signal }: ExchangeCallOptions = {},
+  { signal, headers }: ExchangeCallOptions = {},
 ): AsyncGenerator<T> {
   const overall = deadline(config.timeoutMs, signal, "Upstream request");
-  const attempts = new UpstreamAttempts(config, overall.signal, Date.now() + config.timeoutMs);
+  const attempts = new UpstreamAttempts(
+    withHeaders(config, headers),
+    overall.signal,
+    Date.now() + config.timeoutMs,
+  );
   let yielded = false;
   try {
     for (;;) {
@@ -174,6 +184,10 @@ export async function* exchangeStream<T>(
   } finally {
     overall.clear();
   }
+}
+
+function withHeaders(config: ExchangeConfig, headers: Record<string, string> | undefined) {
+  return headers ? { ...config, headers: { ...config.headers, ...headers } } : config;
 }
 
 function upstreamBody(upstream: UpstreamResponse, config: ExchangeConfig): UpstreamBody {
