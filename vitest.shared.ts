@@ -13,6 +13,7 @@ function workspaceAliases(): Record<string, string> {
   for (const dir of readdirSync(`${root}packages`)) {
     aliases[`@aiproxy/${dir}/openai`] = `${root}packages/${dir}/src/openai/index.ts`;
     aliases[`@aiproxy/${dir}/anthropic`] = `${root}packages/${dir}/src/anthropic/index.ts`;
+    aliases[`@aiproxy/${dir}/responses`] = `${root}packages/${dir}/src/responses/index.ts`;
     aliases[`@aiproxy/${dir}`] = `${root}packages/${dir}/src/index.ts`;
   }
   return aliases;

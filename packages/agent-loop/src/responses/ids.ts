@@ -1,0 +1,6 @@
+import { randomBytes } from "node:crypto";
+
+/** `<prefix>_` and 48 hex characters, the shape of OpenAI's response and item ids. */
+export function responsesId(prefix: "resp" | "msg" | "fc" | "mcp" | "mcpl" | "rs"): string {
+  return `${prefix}_${randomBytes(24).toString("hex")}`;
+}
