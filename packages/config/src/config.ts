@@ -13,6 +13,12 @@ import {
 } from "./mcp-server.js";
 import { referenceIssues } from "./references.js";
 import {
+  DEFAULT_RESPONSES_MAX_STORED,
+  DEFAULT_RESPONSES_TTL_SECONDS,
+  responsesFields,
+  responsesSchema,
+} from "./responses.js";
+import {
   adminFields,
   adminSchema,
   proxyApiKeysSchema,
@@ -25,6 +31,7 @@ const SECTIONS = [
   "admin",
   "proxy_api_keys",
   "apiman",
+  "responses",
   "backends",
   "mcp_servers",
   "assistants",
@@ -35,6 +42,10 @@ const configFields = z.object({
   admin: adminSchema,
   proxy_api_keys: proxyApiKeysSchema,
   apiman: apimanSchema.optional(),
+  responses: responsesSchema.default({
+    ttl: DEFAULT_RESPONSES_TTL_SECONDS,
+    max_stored: DEFAULT_RESPONSES_MAX_STORED,
+  }),
   backends: collection("backends", backendSchema, "backends"),
   mcp_servers: collection("mcp_servers", mcpServerSchema, "MCP servers"),
   assistants: collection("assistants", assistantSchema, "assistants"),
@@ -92,6 +103,7 @@ export const configSchema = z.preprocess(
 export type AiProxyConfig = z.output<typeof configSchema>;
 export type ServerConfig = AiProxyConfig["server"];
 export type AdminConfig = AiProxyConfig["admin"];
+export type ResponsesConfig = AiProxyConfig["responses"];
 export type BackendConfig = z.output<typeof backendSchema>;
 export type McpServerConfig = z.output<typeof mcpServerSchema>;
 export type McpStdioServerConfig = Extract<McpServerConfig, { transport: "stdio" }>;
@@ -136,6 +148,7 @@ const sectionKeys: Record<string, Set<string>> = {
   server: keysOf(serverFields),
   admin: keysOf(adminFields),
   apiman: keysOf(apimanProbeFields, apimanTrustedHeaderFields),
+  responses: keysOf(responsesFields),
 };
 
 /** Keys read in each entry of a collection, aliases included. */

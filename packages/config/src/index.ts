@@ -17,6 +17,7 @@ export {
   type McpServerConfig,
   type McpServerInput,
   type McpStdioServerConfig,
+  type ResponsesConfig,
   type ServerConfig,
   type ServerInput,
 } from "./config.js";

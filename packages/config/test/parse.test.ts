@@ -30,6 +30,7 @@ describe("parseConfig: defaults", () => {
       },
       admin: {},
       proxy_api_keys: [],
+      responses: { ttl: 3600, max_stored: 10_000 },
       backends: {},
       mcp_servers: {},
       assistants: {},

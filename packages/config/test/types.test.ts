@@ -123,6 +123,7 @@ describe("normalized output types", () => {
           admin: ExpectedAdmin;
           proxy_api_keys: string[];
           apiman?: ExpectedApiman;
+          responses: { ttl: number; max_stored: number };
           backends: Record<string, ExpectedBackend>;
           mcp_servers: Record<string, ExpectedMcpServer>;
           assistants: Record<string, ExpectedAssistant>;
