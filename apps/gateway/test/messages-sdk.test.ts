@@ -265,6 +265,40 @@ describe("@anthropic-ai/sdk, Anthropic-specific", () => {
     ).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
   });
 
+  it("a client that goes away aborts the upstream call, streamed or not", async () => {
+    const upstream = upstreams.anthropic;
+    // Stalls mid-stream: only the client leaving can end the upstream call.
+    upstream.enqueue({ text: "a b c d e f g h i j k l", stallAfterChunks: 4 });
+    const stream = client.messages.stream({
+      model: "via-anthropic",
+      max_tokens: 10,
+      messages: [{ role: "user", content: "x" }],
+    });
+    const settled = stream.finalMessage().catch((error: unknown) => error);
+    await new Promise<void>((resolve) => stream.once("text", () => resolve()));
+    expect(upstream.activeRequests()).toBe(1);
+    stream.abort();
+    expect(await settled).toBeInstanceOf(Anthropic.APIUserAbortError);
+    await upstream.waitForIdle(1000);
+
+    // Before the first byte: the upstream holds its answer until the client is gone.
+    const waiting = new Promise<void>((resolve) => {
+      upstream.enqueue({ text: "late", hold: new Promise(() => {}), onWait: resolve });
+    });
+    const controller = new AbortController();
+    const created = client.messages
+      .create(
+        { model: "via-anthropic", max_tokens: 10, messages: [{ role: "user", content: "y" }] },
+        { signal: controller.signal },
+      )
+      .catch((error: unknown) => error);
+    await waiting;
+    controller.abort();
+    expect(await created).toBeInstanceOf(Anthropic.APIUserAbortError);
+    await upstream.waitForIdle(1000);
+    expect(upstream.activeRequests()).toBe(0);
+  });
+
   it("models.list lists the assistants; one log line per run names the caller", async () => {
     const page = await client.models.list();
     expect(page.data.map((m) => m.id).sort()).toEqual(["via-anthropic", "via-openai"]);
