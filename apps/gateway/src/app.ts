@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type AdminPolicy, type AuthChain, unauthorizedResponse } from "@aiproxy/auth";
 import { type Logger, NotFoundError, PayloadTooLargeError, redactUrl } from "@aiproxy/core";
+import { MemoryResponseStore } from "@aiproxy/state";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -18,6 +19,8 @@ import {
 import { anthropicModel, anthropicModelList } from "./messages/models.js";
 import { countTokens, messages } from "./messages/route.js";
 import type { Registry } from "./registry/registry.js";
+import { responsesRoutes } from "./responses/route.js";
+import type { ResponsesStore } from "./responses/store.js";
 import { RunService } from "./run/service.js";
 import { VERSION } from "./version.js";
 
@@ -32,6 +35,8 @@ export interface AppOptions {
   adminState?: AdminState;
   /** The server settings in effect, which `/admin/config` shows. */
   serverSettings?: AdminOptions["serverSettings"];
+  /** Stored Responses API responses; default in memory, bounded by `responses.max_stored`. */
+  responseStore?: ResponsesStore;
   /** True once the gateway is shutting down: `/ready` turns 503. */
   isDraining: () => boolean;
 }
@@ -102,6 +107,7 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
         "/v1/models",
         "/v1/chat/completions",
         "/v1/messages",
+        "/v1/responses",
         "/health",
         "/ready",
         "/admin",
@@ -146,6 +152,10 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
   const runs = new RunService({ registry, logger });
   app.post("/v1/chat/completions", chatCompletions({ registry, runs }));
   app.post("/v1/messages", messages({ registry, runs }));
+  const store =
+    options.responseStore ??
+    new MemoryResponseStore({ maxEntries: registry.config.responses.max_stored });
+  app.route("/v1/responses", responsesRoutes({ registry, runs, store }));
   app.post("/v1/messages/count_tokens", countTokens({ registry }));
 
   app.route(

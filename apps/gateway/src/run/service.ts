@@ -5,6 +5,7 @@ import {
   type GenerationParams,
   type Logger,
   type ToolDefinition,
+  type Toolset,
 } from "@aiproxy/core";
 import type { Context } from "hono";
 import type { GatewayEnv } from "../env.js";
@@ -18,6 +19,11 @@ export interface RunSpec {
   /** Provider-specific body fields from the request; the assistant's `extra_body` goes under them. */
   extraBody?: Record<string, unknown>;
   stream: boolean;
+  /**
+   * The tools the run executes itself, when the request narrows the
+   * assistant's (the Responses API's `mcp` tools); default the assistant's.
+   */
+  toolset?: Toolset;
 }
 
 export interface StartRunOptions {
@@ -27,6 +33,8 @@ export interface StartRunOptions {
   logMessage: string;
   /** Turns the request into a run once the assistant (and so its backend) is known. */
   build: (lease: AssistantLease) => RunSpec;
+  /** More fields for the run's log line, e.g. the tools a surface dropped. Config names only. */
+  logFields?: Record<string, unknown>;
 }
 
 export interface StartedRun {
@@ -78,6 +86,7 @@ export class RunService {
       assistant: lease.assistant.name,
       started,
       msg: options.logMessage,
+      fields: options.logFields,
     };
     run.result.then(
       (result) => logRun(this.#logger, "info", { ...entry, result }),
@@ -106,7 +115,7 @@ export class RunService {
       model: assistant.model,
       messages: spec.messages,
       systemPrompt: assistant.system_prompt,
-      toolset: lease.toolset,
+      toolset: spec.toolset ?? lease.toolset,
       clientTools: spec.clientTools,
       params: spec.params,
       defaultParams: assistant.params,
@@ -127,6 +136,7 @@ interface RunLog {
   assistant: string;
   started: number;
   msg: string;
+  fields?: Record<string, unknown>;
   result?: AgentResult;
   error?: unknown;
 }
@@ -138,6 +148,7 @@ function logRun(logger: Logger, level: "info" | "warn", entry: RunLog): void {
       requestId: entry.requestId,
       ...(entry.caller !== undefined && { caller: entry.caller }),
       assistant: entry.assistant,
+      ...entry.fields,
       latencyMs: Math.round(performance.now() - entry.started),
       ...(result && {
         steps: result.steps.length,

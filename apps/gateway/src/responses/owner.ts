@@ -1,0 +1,16 @@
+import { createHash } from "node:crypto";
+import { extractCredentials } from "@aiproxy/auth";
+import type { Caller } from "../env.js";
+
+/**
+ * Who owns a stored response: the auth provider that accepted the caller
+ * and the credentials it presented, hashed. The same key reads its own
+ * responses; any other key, even one the gateway accepts, gets a 404. With
+ * auth off every caller is the same owner.
+ */
+export function ownerOf(caller: Caller | undefined, request: Request): string {
+  const hash = createHash("sha256");
+  hash.update(caller?.provider ?? "none");
+  for (const credential of extractCredentials(request)) hash.update(`\0${credential}`);
+  return hash.digest("base64url");
+}

@@ -1,0 +1,250 @@
+import type { AgentResult } from "@aiproxy/agent-loop";
+import {
+  type ResponseMcpListTools,
+  type ResponseObject,
+  type ResponseRequestFields,
+  responsesId,
+  toResponsesResponse,
+} from "@aiproxy/agent-loop/responses";
+import { type ChatMessage, InvalidRequestError, NotFoundError, type Toolset } from "@aiproxy/core";
+import { type Context, Hono } from "hono";
+import type { GatewayEnv } from "../env.js";
+import { readJsonBody } from "../http/body.js";
+import { clip } from "../http/clip.js";
+import type { Registry } from "../registry/registry.js";
+import type { RunService, RunSpec } from "../run/service.js";
+import { convertInput, type History, type StoredItem } from "./input.js";
+import { ownerOf } from "./owner.js";
+import { toParams } from "./params.js";
+import { parseResponsesRequest, type ResponsesRequest } from "./request.js";
+import type { ResponsesStore, StoredResponse } from "./store.js";
+import { droppedToolTypes, type McpSelection, resolveTools, selectTools } from "./tools.js";
+
+export interface ResponsesRouteOptions {
+  registry: Registry;
+  runs: RunService;
+  store: ResponsesStore;
+}
+
+/** The header naming the request's tools the gateway dropped (see `resolveTools`). */
+export const DROPPED_TOOLS_HEADER = "x-aiproxy-dropped-tools";
+
+/**
+ * OpenAI's Responses API, `model` = an assistant: `POST /` runs it,
+ * `GET /:id`, `GET /:id/input_items` and `DELETE /:id` read and remove
+ * stored responses, each visible only to the caller that created it.
+ */
+export function responsesRoutes(options: ResponsesRouteOptions): Hono<GatewayEnv> {
+  const { store } = options;
+  const app = new Hono<GatewayEnv>();
+  app.post("/", (c) => createResponse(c, options));
+  app.get("/:id", async (c) => c.json((await stored(c, store)).response));
+  app.get("/:id/input_items", async (c) => c.json(inputItemsPage(c, await stored(c, store))));
+  app.delete("/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!(await store.delete(id, owner(c), { signal: c.req.raw.signal }))) throw notFound(id);
+    return c.json({ id, object: "response", deleted: true });
+  });
+  return app;
+}
+
+async function createResponse(c: Context<GatewayEnv>, options: ResponsesRouteOptions) {
+  const { registry, runs, store } = options;
+  const signal = c.req.raw.signal;
+  const request = parseResponsesRequest(
+    await readJsonBody(c.req.raw, { maxDepth: registry.config.server.max_json_depth }),
+  );
+  const callerId = owner(c);
+  const previous = await previousResponse(request, store, callerId, signal);
+  const input = convertInput(request.input, previous?.history);
+  const history: History = previous?.history ?? { items: [], messages: [] };
+  const conversation = [...history.messages, ...input.messages];
+  if (conversation.length === 0)
+    throw new InvalidRequestError({
+      message: "Invalid request: input: the request has no input",
+      param: "input",
+    });
+  const instructions: ChatMessage[] = request.instructions
+    ? [{ role: "system", content: request.instructions }]
+    : [];
+  const stream = request.stream === true;
+  const dropped = droppedToolTypes(request.tools);
+  let selection: McpSelection[] | undefined;
+  let toolset: Toolset | undefined;
+
+  const { run, spec, requestId } = runs.start(c, {
+    model: request.model,
+    logMessage: "response",
+    ...(dropped.length > 0 && { logFields: { droppedTools: dropped } }),
+    build: (lease): RunSpec => {
+      const tools = resolveTools(request.tools, lease.assistant, registry.config.mcp_servers);
+      selection = tools.mcp;
+      toolset = selectTools(lease.toolset, selection);
+      return {
+        messages: [...instructions, ...conversation],
+        clientTools: tools.clientTools,
+        params: toParams(request),
+        stream,
+        ...(toolset && { toolset }),
+      };
+    },
+  });
+
+  const headers: Record<string, string> = { "x-request-id": requestId };
+  if (dropped.length > 0) headers[DROPPED_TOOLS_HEADER] = dropped.join(",");
+  const storeIt = request.store !== false;
+  const ttlMs = (registry.config.responses?.ttl ?? 3600) * 1000;
+  return toResponsesResponse(run, {
+    model: request.model,
+    request: echoed(request, storeIt),
+    stream,
+    headers,
+    id: responsesId("resp"),
+    leadingItems: await listedTools(toolset, selection, history, signal),
+    ...(storeIt && {
+      onComplete: (response: ResponseObject, result: AgentResult) =>
+        store.put(
+          response.id,
+          {
+            response,
+            input: input.items,
+            history: {
+              items: [
+                ...history.items,
+                ...input.items,
+                ...(response.output as unknown as StoredItem[]),
+              ],
+              messages: [...conversation, ...generated(result, spec.messages)],
+            },
+          },
+          { owner: callerId, ttlMs, signal },
+        ),
+    }),
+  });
+}
+
+/** The messages the run added after its input (and after the system prompt it may have put first). */
+function generated(result: AgentResult, input: ChatMessage[]): ChatMessage[] {
+  const prepended = input.length > 0 && result.messages[0] !== input[0] ? 1 : 0;
+  return result.messages.slice(input.length + prepended);
+}
+
+/**
+ * One `mcp_list_tools` item per `mcp` tool of the request, as OpenAI puts
+ * first in the output, unless the conversation already listed that server.
+ */
+async function listedTools(
+  toolset: Toolset | undefined,
+  selection: McpSelection[] | undefined,
+  history: History,
+  signal: AbortSignal,
+): Promise<ResponseMcpListTools[]> {
+  if (!toolset || !selection) return [];
+  const listed = new Set(
+    history.items.filter((i) => i.type === "mcp_list_tools").map((i) => i.server_label),
+  );
+  const servers = selection.map((s) => s.server).filter((s) => !listed.has(s));
+  if (servers.length === 0) return [];
+  const tools = await toolset.list({ signal });
+  return servers.map((server) => ({
+    id: responsesId("mcpl"),
+    type: "mcp_list_tools",
+    server_label: server,
+    tools: tools
+      .filter((t) => t.server === server)
+      .map((t) => ({
+        name: t.tool ?? t.name,
+        ...(t.description !== undefined && { description: t.description }),
+        input_schema: t.inputSchema,
+        annotations: null,
+      })),
+    error: null,
+  }));
+}
+
+function echoed(request: ResponsesRequest, store: boolean): ResponseRequestFields {
+  return {
+    instructions: request.instructions ?? null,
+    max_output_tokens: request.max_output_tokens ?? null,
+    metadata: request.metadata ?? {},
+    parallel_tool_calls: request.parallel_tool_calls ?? true,
+    previous_response_id: request.previous_response_id ?? null,
+    reasoning: {
+      effort: request.reasoning?.effort ?? null,
+      summary: request.reasoning?.summary ?? null,
+    },
+    store,
+    temperature: request.temperature ?? null,
+    text: { format: request.text?.format ?? { type: "text" } },
+    tool_choice: request.tool_choice ?? "auto",
+    tools: (request.tools ?? []).filter((t) => t.type === "function" || t.type === "mcp"),
+    top_p: request.top_p ?? null,
+    truncation: "disabled",
+    user: request.user ?? null,
+  };
+}
+
+async function previousResponse(
+  request: ResponsesRequest,
+  store: ResponsesStore,
+  callerId: string,
+  signal: AbortSignal,
+): Promise<StoredResponse | undefined> {
+  const id = request.previous_response_id;
+  if (!id) return undefined;
+  const found = await store.get(id, callerId, { signal });
+  if (!found)
+    throw new NotFoundError({
+      message: `Previous response with id '${clip(id)}' not found.`,
+      param: "previous_response_id",
+    });
+  return found;
+}
+
+async function stored(c: Context<GatewayEnv>, store: ResponsesStore): Promise<StoredResponse> {
+  const id = c.req.param("id") ?? "";
+  const found = await store.get(id, owner(c), { signal: c.req.raw.signal });
+  if (!found) throw notFound(id);
+  return found;
+}
+
+/** OpenAI's list page: `order` (default `desc`), `limit` (1-100, default 20), `after` an item id. */
+function inputItemsPage(c: Context<GatewayEnv>, found: StoredResponse) {
+  const order = c.req.query("order") ?? "desc";
+  if (order !== "asc" && order !== "desc")
+    throw new InvalidRequestError({ message: "order must be 'asc' or 'desc'", param: "order" });
+  const limitText = c.req.query("limit") ?? "20";
+  const limit = Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw new InvalidRequestError({
+      message: "limit must be an integer from 1 to 100",
+      param: "limit",
+    });
+  const items = order === "asc" ? found.input : [...found.input].reverse();
+  const after = c.req.query("after");
+  const start = after ? items.findIndex((item) => item.id === after) + 1 : 0;
+  if (after && start === 0)
+    throw new InvalidRequestError({
+      message: `No input item with id '${clip(after)}'`,
+      param: "after",
+    });
+  const data = items.slice(start, start + limit);
+  return {
+    object: "list",
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: start + limit < items.length,
+  };
+}
+
+function owner(c: Context<GatewayEnv>): string {
+  return ownerOf(c.get("caller"), c.req.raw);
+}
+
+function notFound(id: string): NotFoundError {
+  return new NotFoundError({
+    message: `No response found with id '${clip(id)}'.`,
+    param: "response_id",
+  });
+}
