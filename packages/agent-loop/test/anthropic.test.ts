@@ -318,7 +318,12 @@ describe("toAnthropicResponse", () => {
 });
 
 /** The gateway in miniature, as a user's own app would serve a run with the renderer. */
-function serve(server: TestServer, script: () => ScriptStep[], toolset?: () => FakeToolset) {
+function serve(
+  server: TestServer,
+  script: () => ScriptStep[],
+  toolset?: () => FakeToolset,
+  toolActivity = false,
+) {
   server.setHandler(async (body) => {
     const backend = new FakeBackend(script());
     const run = runAgent({
@@ -330,7 +335,11 @@ function serve(server: TestServer, script: () => ScriptStep[], toolset?: () => F
       })),
       toolset: toolset?.(),
     });
-    return toAnthropicResponse(run, { model: String(body.model), stream: body.stream === true });
+    return toAnthropicResponse(run, {
+      model: String(body.model),
+      stream: body.stream === true,
+      toolActivity,
+    });
   });
 }
 
@@ -368,6 +377,28 @@ describe("with the official Anthropic SDK", () => {
     expect(streamed.content.map((b) => b.type)).toEqual(["thinking", "text"]);
     expect(streamed.stop_reason).toBe("end_turn");
     expect(streamed.model).toBe("helper");
+  });
+
+  it("messages.stream carries mcp_tool_use / mcp_tool_result blocks into the final message", async () => {
+    serve(
+      server,
+      () => [calls([{ id: "c7", name: "docs__search", args: { q: "sdk" } }]), text("Found")],
+      () => new FakeToolset({ docs__search: { server: "docs", tool: "search", run: () => "hit" } }),
+      true,
+    );
+    const final = await client.messages
+      .stream({ model: "helper", max_tokens: 10, messages: [{ role: "user", content: "find" }] })
+      .finalMessage();
+    expect(final.content as unknown[]).toEqual([
+      { type: "mcp_tool_use", id: "c7", name: "search", server_name: "docs", input: { q: "sdk" } },
+      {
+        type: "mcp_tool_result",
+        tool_use_id: "c7",
+        is_error: false,
+        content: [{ type: "text", text: "hit" }],
+      },
+      { type: "text", text: "Found" },
+    ]);
   });
 
   it("shows an early failure as the SDK's APIError with Anthropic's type", async () => {
