@@ -25,6 +25,7 @@ import {
   serverFields,
   serverSchema,
 } from "./server.js";
+import { telemetryFields, telemetrySchema } from "./telemetry.js";
 
 const SECTIONS = [
   "server",
@@ -32,6 +33,7 @@ const SECTIONS = [
   "proxy_api_keys",
   "apiman",
   "responses",
+  "telemetry",
   "backends",
   "mcp_servers",
   "assistants",
@@ -46,6 +48,7 @@ const configFields = z.object({
     ttl: DEFAULT_RESPONSES_TTL_SECONDS,
     max_stored: DEFAULT_RESPONSES_MAX_STORED,
   }),
+  telemetry: telemetrySchema,
   backends: collection("backends", backendSchema, "backends"),
   mcp_servers: collection("mcp_servers", mcpServerSchema, "MCP servers"),
   assistants: collection("assistants", assistantSchema, "assistants"),
@@ -104,6 +107,7 @@ export type AiProxyConfig = z.output<typeof configSchema>;
 export type ServerConfig = AiProxyConfig["server"];
 export type AdminConfig = AiProxyConfig["admin"];
 export type ResponsesConfig = AiProxyConfig["responses"];
+export type TelemetryConfig = AiProxyConfig["telemetry"];
 export type BackendConfig = z.output<typeof backendSchema>;
 export type McpServerConfig = z.output<typeof mcpServerSchema>;
 export type McpStdioServerConfig = Extract<McpServerConfig, { transport: "stdio" }>;
@@ -149,6 +153,7 @@ const sectionKeys: Record<string, Set<string>> = {
   admin: keysOf(adminFields),
   apiman: keysOf(apimanProbeFields, apimanTrustedHeaderFields),
   responses: keysOf(responsesFields),
+  telemetry: keysOf(telemetryFields),
 };
 
 /** Keys read in each entry of a collection, aliases included. */

@@ -20,6 +20,7 @@ export {
   type ResponsesConfig,
   type ServerConfig,
   type ServerInput,
+  type TelemetryConfig,
 } from "./config.js";
 export { type Env, expandEnv } from "./env.js";
 export { ConfigError, type ConfigErrorOptions, type ConfigIssue } from "./errors.js";

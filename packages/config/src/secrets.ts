@@ -30,6 +30,7 @@ function isSecretInConfig(path: readonly PathSegment[]): boolean {
   if (section === "proxy_api_keys") return true;
   if (section === "admin") return path[1] === "api_key";
   if (section === "apiman") return path[1] === "secret";
+  if (section === "telemetry") return path[2] === "api_key";
   if (section === "backends") {
     if (field === "api_key") return true;
     return field === "default_headers" && typeof sub === "string" && SECRET_NAME.test(sub);

@@ -31,6 +31,7 @@ describe("parseConfig: defaults", () => {
       admin: {},
       proxy_api_keys: [],
       responses: { ttl: 3600, max_stored: 10_000 },
+      telemetry: { metrics: { enabled: true }, traces: {} },
       backends: {},
       mcp_servers: {},
       assistants: {},
