@@ -307,6 +307,11 @@ describe("bad input gets Anthropic's error shape and status", () => {
   it.each([
     ["missing max_tokens", { model: "oa-plain", messages: user }, /max_tokens: Field required/],
     [
+      "an empty user turn",
+      { model: "oa-plain", max_tokens: 10, messages: [{ role: "user", content: [] }] },
+      /messages\.0: all messages must have non-empty content/,
+    ],
+    [
       "a tool_result without a tool_use before it",
       {
         model: "oa-plain",

@@ -176,6 +176,12 @@ export function toCanonical(request: MessagesRequest, options: ToCanonicalOption
       messages.push(converted);
       return;
     }
+    if (m.content.length === 0)
+      // An empty user turn would leave nothing for the model to answer.
+      throw new InvalidRequestError({
+        message: `messages.${i}: all messages must have non-empty content except for the optional final assistant message`,
+        param: at,
+      });
     messages.push(...userMessages(m.content, at, openToolUses));
     openToolUses = new Set();
   });
