@@ -1,5 +1,6 @@
 import type { ContentPart, ToolResult } from "@aiproxy/core";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { clipBalanced } from "./balanced-clip.js";
 
 type Block = CallToolResult["content"][number];
 
@@ -124,8 +125,17 @@ export function errorResult(message: string): ToolResult {
   return { content: message, isError: true };
 }
 
-/** Clips the text of a result to `maxChars`; images are kept (the model's context counts them differently). */
-export function clipResult(result: ToolResult, maxChars: number): ToolResult {
+/**
+ * Clips the text of a result to `maxChars`; images are kept (the model's
+ * context counts them differently). `head` keeps the start and cuts the
+ * tail; `balanced` keeps the beginning of every section and item.
+ */
+export function clipResult(
+  result: ToolResult,
+  maxChars: number,
+  mode: "head" | "balanced" = "head",
+): ToolResult {
+  if (mode === "balanced") return clipBalancedResult(result, maxChars);
   const out = new ResultBuilder(maxChars);
   if (typeof result.content === "string") out.text(result.content);
   else {
@@ -135,4 +145,14 @@ export function clipResult(result: ToolResult, maxChars: number): ToolResult {
     }
   }
   return out.build(result.isError);
+}
+
+function clipBalancedResult(result: ToolResult, maxChars: number): ToolResult {
+  if (typeof result.content === "string")
+    return { content: clipBalanced(result.content, maxChars), isError: result.isError };
+  const texts = result.content.flatMap((part) => (part.type === "text" ? [part.text] : []));
+  const images = result.content.filter((part) => part.type !== "text");
+  const text = clipBalanced(texts.join("\n"), maxChars);
+  const content: ContentPart[] = [...(text ? [{ type: "text" as const, text }] : []), ...images];
+  return { content, isError: result.isError };
 }

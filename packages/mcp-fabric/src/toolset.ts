@@ -114,6 +114,6 @@ export class McpToolset implements Toolset {
       { ...(signal && { signal }) },
     );
     const max = this.options.resultMaxChars;
-    return max === undefined ? result : clipResult(result, max);
+    return max === undefined ? result : clipResult(result, max, this.options.resultClip);
   }
 }

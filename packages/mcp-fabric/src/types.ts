@@ -83,4 +83,6 @@ export interface ToolsetOptions {
   pinnedArguments?: Record<string, Record<string, unknown>>;
   /** Clip each result's text to this many characters. */
   resultMaxChars?: number;
+  /** `head` (default) cuts the tail; `balanced` keeps the beginning of every section and item. */
+  resultClip?: "head" | "balanced";
 }
