@@ -10,7 +10,18 @@ import type {
 
 /** A non-streaming Messages API response as a canonical completion. */
 export function fromAnthropicMessage(message: AnthropicMessage): Completion {
-  return assembleCompletion(message);
+  const completion = assembleCompletion(message);
+  const extensions = extensionsOf(message);
+  if (extensions) completion.extensions = extensions;
+  return completion;
+}
+
+/** `confidence` and `x_*` fields at the top level of a response body (see Completion.extensions). */
+function extensionsOf(body: object): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body))
+    if (key === "confidence" || key.startsWith("x_")) out[key] = value;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**

@@ -33,7 +33,17 @@ export function fromOpenAICompletion(body: OpenAIChatCompletion): Completion {
   };
   const id = nonEmpty(body.id);
   if (id) completion.id = id;
+  const extensions = extensionsOf(body);
+  if (extensions) completion.extensions = extensions;
   return completion;
+}
+
+/** `confidence` and `x_*` fields at the top level of a response body (see Completion.extensions). */
+function extensionsOf(body: object): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body))
+    if (key === "confidence" || key.startsWith("x_")) out[key] = value;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Shared by `generate()` and the end of a stream. */

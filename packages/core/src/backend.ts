@@ -21,6 +21,12 @@ export interface Completion {
   message: AssistantMessage;
   finishReason: FinishReason;
   usage: Usage;
+  /**
+   * Top-level response fields outside the provider's schema that a model may
+   * report beside its answer: `confidence` and `x_*` objects (a tool-deciding
+   * model's `x_needle.confidence`). Only non-streamed completions carry them.
+   */
+  extensions?: Record<string, unknown>;
 }
 
 /**

@@ -180,6 +180,7 @@ export const anthropicWire: Wire = {
       stop_reason: stopReasons[turn.finishReason],
       stop_sequence: null,
       usage: fullUsage(turn, turn.usage.completionTokens),
+      ...turn.topLevel,
     };
   },
 

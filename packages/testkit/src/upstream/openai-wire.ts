@@ -144,6 +144,7 @@ export const openaiWire: Wire = {
       usage: usageOf(turn),
       service_tier: "default",
       system_fingerprint: context.systemFingerprint,
+      ...turn.topLevel,
     };
   },
 

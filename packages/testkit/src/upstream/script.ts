@@ -27,6 +27,7 @@ export interface ResolvedTurn {
   finishReason: FinishReason;
   usage: ResolvedUsage;
   textChunkSize: number | undefined;
+  topLevel: Record<string, unknown>;
 }
 
 /** Tool-argument JSON is streamed in pieces this long unless the turn sets `textChunkSize`. */
@@ -73,6 +74,7 @@ export function resolveTurn(
     finishReason: turn.finishReason ?? (toolCalls.length > 0 ? "tool_calls" : "stop"),
     usage,
     textChunkSize: turn.textChunkSize,
+    topLevel: turn.topLevel ?? {},
   };
 }
 

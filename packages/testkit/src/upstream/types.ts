@@ -46,6 +46,11 @@ export interface Turn {
   errorEventAfterChunks?: number;
   /** Characters per text (and tool-argument) delta; default splits text by words. */
   textChunkSize?: number;
+  /**
+   * Fields added at the top level of a non-streamed response body, e.g.
+   * `{x_needle: {confidence: 0.9}}` as a tool-deciding model reports it.
+   */
+  topLevel?: Record<string, unknown>;
 
   /**
    * A hold/release knob: the response waits until this settles (or the client
