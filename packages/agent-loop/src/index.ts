@@ -1,9 +1,29 @@
+export {
+  combineHooks,
+  type LlmCallDecoration,
+  type LlmCallEndInfo,
+  type LlmCallStartInfo,
+  type RunEndInfo,
+  type RunHooks,
+  type StepEndInfo,
+  type StepStartInfo,
+  type ToolCallEndInfo,
+  type ToolCallStartInfo,
+} from "./hooks.js";
 export { runAgent } from "./run-agent.js";
+export { strategyJson } from "./strategy-json.js";
 export type {
   AgentEvent,
   AgentResult,
   AgentRun,
+  DeferredStrategy,
+  FallbackCall,
   RunAgentOptions,
   StepSummary,
+  StrategyRecord,
   ToolCallSummary,
+  ToolDecision,
+  ToolSearch,
+  ToolStrategy,
+  TwoModelStrategy,
 } from "./types.js";

@@ -14,9 +14,12 @@ import {
 } from "@aiproxy/core";
 import { toRunError } from "./abort.js";
 import { RunChannel } from "./channel.js";
+import { type LoopContext, since } from "./loop-context.js";
+import { RunObserver } from "./observe.js";
 import { mergeParams, stepParams, withSystemPrompt } from "./params.js";
 import { callBackend } from "./step.js";
-import { buildCatalog, definedOnly, type RoutedCall, routeCall, runToolRound } from "./tools.js";
+import { buildCatalog, emitToolCall, routeCall, runToolRound } from "./tools.js";
+import { driveTwoModel } from "./two-model/drive.js";
 import type {
   AgentEvent,
   AgentResult,
@@ -41,11 +44,20 @@ export function runAgent(options: RunAgentOptions): AgentRun {
   if (parent?.aborted) controller.abort(parent.reason);
   else parent?.addEventListener("abort", onParentAbort, { once: true });
   const logger = options.logger ?? silentLogger;
+  const observer = options.hooks && new RunObserver(options.hooks, logger);
+  const observed = observer ? observer.wrapOptions(options) : options;
+  const emit = (event: AgentEvent) => {
+    observer?.event(event);
+    channel.emit(event);
+  };
 
   Promise.resolve()
-    .then(() => drive(options, controller.signal, (event) => channel.emit(event), logger))
+    .then(() => drive(observed, controller.signal, emit, logger))
     .then(
-      (result) => channel.succeed(result),
+      (result) => {
+        observer?.end({ result });
+        channel.succeed(result);
+      },
       (error: unknown) => {
         const runError = toRunError(error, controller.signal);
         if (InternalError.isInstance(runError)) {
@@ -53,6 +65,7 @@ export function runAgent(options: RunAgentOptions): AgentRun {
         } else {
           logger.debug({ code: runError.code, message: runError.message }, "agent run failed");
         }
+        observer?.end({ error: runError });
         channel.fail(runError);
       },
     )
@@ -66,7 +79,12 @@ async function drive(
   emit: (event: AgentEvent) => void,
   logger: Logger,
 ): Promise<AgentResult> {
-  const budget = toolBudget(options.maxToolIterations);
+  const strategy = options.toolStrategy ?? { kind: "direct" };
+  const budget = toolBudget(
+    strategy.kind === "two-model" && strategy.maxRounds !== undefined
+      ? strategy.maxRounds
+      : options.maxToolIterations,
+  );
   const streaming = options.streaming ?? true;
   const params = mergeParams(options.defaultParams, options.params);
   const transcript: ChatMessage[] = withSystemPrompt(options.messages, options.systemPrompt);
@@ -76,6 +94,18 @@ async function drive(
       ? await untilAborted(options.toolset.list({ signal }), signal)
       : [];
   const catalog = buildCatalog(mcpTools, budget > 0 ? (options.clientTools ?? []) : [], logger);
+  const ctx: LoopContext = {
+    options,
+    signal,
+    emit,
+    logger,
+    params,
+    transcript,
+    catalog,
+    budget,
+    streaming,
+  };
+  if (strategy.kind === "two-model") return driveTwoModel(ctx, strategy);
 
   let usage: Usage = emptyUsage();
   const steps: StepSummary[] = [];
@@ -200,20 +230,6 @@ async function drive(
   }
 }
 
-function emitToolCall(routed: RoutedCall, step: number, emit: (event: AgentEvent) => void): void {
-  const { call } = routed;
-  const info = routed.kind === "mcp" ? routed.info : undefined;
-  emit({
-    type: "tool-call",
-    step,
-    callId: call.id,
-    name: call.function.name,
-    ...definedOnly({ server: info?.server, tool: info?.tool }),
-    arguments: call.function.arguments,
-    client: false,
-  });
-}
-
 /** What the client reads when the budget ran out before the model wrote any answer. */
 function budgetSpentNote(budget: number): string {
   return `The assistant used its whole tool budget (${budget} tool round${budget === 1 ? "" : "s"}) without giving an answer. Ask again, narrow the question, or raise the assistant's tool budget.`;
@@ -222,10 +238,6 @@ function budgetSpentNote(budget: number): string {
 function toolBudget(value: number | undefined): number {
   if (value === undefined || Number.isNaN(value)) return DEFAULT_MAX_TOOL_ITERATIONS;
   return Math.max(0, Math.floor(value));
-}
-
-function since(start: number): number {
-  return Math.round(performance.now() - start);
 }
 
 function describe(error: unknown): string {

@@ -15,6 +15,8 @@ export interface StepOutcome {
   message: AssistantMessage;
   finishReason: FinishReason;
   usage: Usage;
+  /** A non-streamed completion's top-level extras (see Completion.extensions). */
+  extensions?: Record<string, unknown>;
 }
 
 interface StepContext {
@@ -48,6 +50,7 @@ async function generateStep(
     message: completion.message,
     finishReason: completion.finishReason,
     usage: completion.usage ?? emptyUsage(),
+    ...(completion.extensions && { extensions: completion.extensions }),
   };
 }
 

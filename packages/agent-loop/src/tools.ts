@@ -174,6 +174,24 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+export function emitToolCall(
+  routed: RoutedCall,
+  step: number,
+  emit: (event: AgentEvent) => void,
+): void {
+  const { call } = routed;
+  const info = routed.kind === "mcp" ? routed.info : undefined;
+  emit({
+    type: "tool-call",
+    step,
+    callId: call.id,
+    name: call.function.name,
+    ...definedOnly({ server: info?.server, tool: info?.tool }),
+    arguments: call.function.arguments,
+    client: false,
+  });
+}
+
 export function definedOnly<T extends Record<string, unknown>>(obj: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [key, value] of Object.entries(obj)) {

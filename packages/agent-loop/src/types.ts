@@ -11,6 +11,7 @@ import type {
   Toolset,
   Usage,
 } from "@aiproxy/core";
+import type { RunHooks } from "./hooks.js";
 
 export interface RunAgentOptions {
   backend: LlmBackend;
@@ -32,9 +33,89 @@ export interface RunAgentOptions {
   maxToolIterations?: number;
   /** `backend.stream` (default) or `backend.generate`. */
   streaming?: boolean;
+  /** How a step gets its tool calls. Default `{ kind: "direct" }`: the model calls tools itself. */
+  toolStrategy?: ToolStrategy;
   signal?: AbortSignal;
   logger?: Logger;
+  /** Observers of the run's steps, LLM calls and tool calls (metrics, tracing); see `combineHooks`. */
+  hooks?: RunHooks;
 }
+
+/** A tool call a strategy may make on its own (`TwoModelStrategy.fallback`). */
+export interface FallbackCall {
+  /** The exposed name (`<server>__<tool>`). */
+  tool: string;
+  /** `{user}` in a string value is replaced by the last user message's text. */
+  arguments?: Record<string, unknown>;
+}
+
+/**
+ * Two models per turn: `backend`/`model` here decide which tools to call,
+ * without streaming; the run's own backend then writes the answer and is
+ * never sent a tool definition.
+ */
+export interface TwoModelStrategy {
+  kind: "two-model";
+  backend: LlmBackend;
+  model: string;
+  /** A name for the record (`tool_backend`), e.g. the config's backend name. */
+  name?: string;
+  /**
+   * A decision's calls run only if the confidence the decider reports is at
+   * least this. A decider that reports none is trusted. Default 0.5.
+   */
+  confidence?: number;
+  /** `turn` (default): system prompt and everything from the last user message on. `full`: all of it. */
+  context?: "turn" | "full";
+  /** Decisions per turn. Default: `maxToolIterations`. */
+  maxRounds?: number;
+  /** Called when the turn's first decision runs nothing. */
+  fallback?: FallbackCall;
+  /** Put each executed call's result text in the decision record. Default false. */
+  exposeResults?: boolean;
+}
+
+/**
+ * The model is offered one `search_tools` tool instead of the whole list;
+ * tools a search finds are offered from the next step on.
+ */
+export interface DeferredStrategy {
+  kind: "deferred";
+  /** Exposed names offered from the start besides `search_tools`. */
+  alwaysLoaded?: string[];
+  /** Tools one search returns at most. Default 5. */
+  maxResults?: number;
+}
+
+export type ToolStrategy = { kind: "direct" } | TwoModelStrategy | DeferredStrategy;
+
+/** One round of a two-model turn: what the decider proposed and what ran. */
+export interface ToolDecision {
+  round: number;
+  /** The proposed calls, or the fallback call when `fallback` is set. */
+  toolCalls: { name: string; arguments: string }[];
+  /** As the decider reported it; null when it reported none (and so was trusted). */
+  confidence: number | null;
+  executed: boolean;
+  fallback?: boolean;
+  /** Calls that failed (invalid arguments, unknown tool, the tool's own error), always recorded. */
+  errors?: { name: string; message: string }[];
+  /** With `exposeResults`: each executed call's result text, clipped as the toolset clips it. */
+  results?: { name: string; content: string; isError: boolean }[];
+}
+
+/** One `search_tools` call of a deferred run. */
+export interface ToolSearch {
+  step: number;
+  query: string;
+  /** Exposed names found, best first. */
+  found: string[];
+}
+
+/** What a strategy decided during the run, for renderers to show (`x_aiproxy` on chat). */
+export type StrategyRecord =
+  | { kind: "two-model"; toolBackend?: string; decisions: ToolDecision[] }
+  | { kind: "deferred"; searches: ToolSearch[]; loaded: string[] };
 
 export type AgentEvent =
   | { type: "step-start"; step: number }
@@ -90,6 +171,8 @@ export interface StepSummary {
   usage: Usage;
   toolCalls: ToolCallSummary[];
   durationMs: number;
+  /** Set on a two-model run's decision calls (made to the deciding backend). */
+  decision?: true;
 }
 
 export interface AgentResult {
@@ -101,6 +184,8 @@ export interface AgentResult {
   steps: StepSummary[];
   /** The whole transcript: system prompt, input, every tool round and the final message. */
   messages: ChatMessage[];
+  /** Set by the two-model and deferred strategies. */
+  strategy?: StrategyRecord;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type OpenAIErrorBody,
   toOpenAIError,
 } from "@aiproxy/core";
+import { strategyJson } from "../strategy-json.js";
 import type { AgentEvent, AgentRun } from "../types.js";
 import { completionId, nowSeconds } from "./ids.js";
 import type { ChatCompletionChunk, ToolActivity } from "./types.js";
@@ -147,7 +148,10 @@ export class ChunkProducer implements AsyncIterator<ChunkItem> {
         this.#start();
         const { result } = event;
         if (result.message.refusal) this.#push(this.#chunk({ refusal: result.message.refusal }));
-        this.#push(this.#chunk({}, result.finishReason));
+        const finishChunk = this.#chunk({}, result.finishReason);
+        if (result.strategy && "chunk" in finishChunk)
+          finishChunk.chunk.x_aiproxy = strategyJson(result.strategy);
+        this.#push(finishChunk);
         if (this.#options.includeUsage) {
           this.#push({
             chunk: { ...this.#base(), choices: [], usage: toOpenAIUsage(result.usage) },

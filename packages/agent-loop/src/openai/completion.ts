@@ -1,3 +1,4 @@
+import { strategyJson } from "../strategy-json.js";
 import type { AgentResult } from "../types.js";
 import { completionId, nowSeconds } from "./ids.js";
 import type { ChatCompletion } from "./types.js";
@@ -47,5 +48,6 @@ export function toChatCompletion(
       },
     ],
     usage: toOpenAIUsage(result.usage),
+    ...(result.strategy && { x_aiproxy: strategyJson(result.strategy) }),
   };
 }

@@ -33,6 +33,8 @@ export interface ChatCompletion {
     finish_reason: FinishReason;
   }>;
   usage: OpenAIUsage;
+  /** A two-model or deferred run's decisions (see the agent-loop README). */
+  x_aiproxy?: Record<string, unknown>;
 }
 
 export interface ChatCompletionChunkToolCall {
@@ -89,4 +91,6 @@ export interface ChatCompletionChunk {
   /** `null` on every chunk but the last when usage was asked for, as OpenAI does. */
   usage?: OpenAIUsage | null;
   aiproxy?: ToolActivity;
+  /** On the finish chunk of a two-model or deferred run: its decisions. */
+  x_aiproxy?: Record<string, unknown>;
 }
