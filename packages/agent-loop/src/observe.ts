@@ -1,0 +1,209 @@
+import type {
+  AiProxyError,
+  BackendEvent,
+  CallOptions,
+  Completion,
+  LlmBackend,
+  LlmRequest,
+  Logger,
+} from "@aiproxy/core";
+import type { LlmCallEndInfo, LlmCallStartInfo, RunHooks, ToolCallStartInfo } from "./hooks.js";
+import type { AgentEvent, AgentResult, RunAgentOptions } from "./types.js";
+
+/**
+ * Turns a run's events and backend calls into `RunHooks` calls. It sits
+ * around the loop (the emitted events, the backends it is given) rather than
+ * inside it, so every tool strategy is observed the same way.
+ */
+export class RunObserver {
+  readonly #hooks: RunHooks;
+  readonly #logger: Logger;
+  readonly #started = performance.now();
+  #step = 0;
+  readonly #tools = new Map<string, { info: ToolCallStartInfo; started: number }>();
+
+  constructor(hooks: RunHooks, logger: Logger) {
+    this.#hooks = hooks;
+    this.#logger = logger;
+  }
+
+  /** The options with every backend the run may call wrapped. */
+  wrapOptions(options: RunAgentOptions): RunAgentOptions {
+    const wrapped: RunAgentOptions = { ...options, backend: this.#wrapBackend(options.backend) };
+    const strategy = options.toolStrategy;
+    if (strategy?.kind === "two-model")
+      wrapped.toolStrategy = { ...strategy, backend: this.#wrapBackend(strategy.backend) };
+    return wrapped;
+  }
+
+  event(event: AgentEvent): void {
+    switch (event.type) {
+      case "step-start":
+        this.#step = event.step;
+        this.#call("onStepStart", { step: event.step });
+        break;
+      case "step-finish":
+        this.#call("onStepEnd", {
+          step: event.step,
+          finishReason: event.finishReason,
+          usage: event.usage,
+        });
+        break;
+      case "tool-call": {
+        if (event.client) break;
+        const info: ToolCallStartInfo = {
+          step: event.step,
+          callId: event.callId,
+          name: event.name,
+          ...(event.server !== undefined && { server: event.server }),
+          ...(event.tool !== undefined && { tool: event.tool }),
+          arguments: event.arguments,
+        };
+        this.#tools.set(event.callId, { info, started: performance.now() });
+        this.#call("onToolCallStart", info);
+        break;
+      }
+      case "tool-result": {
+        const start = this.#tools.get(event.callId);
+        this.#tools.delete(event.callId);
+        this.#call("onToolCallEnd", {
+          ...(start?.info ?? {
+            step: event.step,
+            callId: event.callId,
+            name: event.name,
+            arguments: "",
+          }),
+          durationMs: event.durationMs,
+          isError: event.isError,
+          result: event.result,
+        });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  end(outcome: { result: AgentResult } | { error: AiProxyError }): void {
+    this.#call("onRunEnd", { durationMs: performance.now() - this.#started, ...outcome });
+  }
+
+  #wrapBackend(backend: LlmBackend): LlmBackend {
+    const wrapper: LlmBackend = {
+      provider: backend.provider,
+      generate: async (request, options) => {
+        const call = this.#startCall(backend, request, false, options);
+        try {
+          const completion: Completion = await backend.generate(request, call.options);
+          this.#call("onLlmFirstToken", call.info);
+          call.end({
+            finishReason: completion.finishReason,
+            usage: completion.usage,
+            message: completion.message,
+            ...(completion.id !== undefined && { responseId: completion.id }),
+          });
+          return completion;
+        } catch (error) {
+          call.end({ error });
+          throw error;
+        }
+      },
+      stream: (request, options) => this.#observeStream(backend, request, options),
+    };
+    if (backend.close) wrapper.close = () => backend.close?.() ?? Promise.resolve();
+    return wrapper;
+  }
+
+  #observeStream(
+    backend: LlmBackend,
+    request: LlmRequest,
+    options: CallOptions | undefined,
+  ): AsyncIterable<BackendEvent> {
+    return {
+      [Symbol.asyncIterator]: () => {
+        const call = this.#startCall(backend, request, true, options);
+        const inner = backend.stream(request, call.options)[Symbol.asyncIterator]();
+        let first = true;
+        return {
+          next: async () => {
+            let next: IteratorResult<BackendEvent>;
+            try {
+              next = await inner.next();
+            } catch (error) {
+              call.end({ error });
+              throw error;
+            }
+            if (next.done) {
+              call.end({});
+              return next;
+            }
+            const event = next.value;
+            if (first && (event.type === "text-delta" || event.type === "reasoning-delta")) {
+              first = false;
+              this.#call("onLlmFirstToken", call.info);
+            }
+            if (event.type === "finish")
+              call.end({
+                finishReason: event.finishReason,
+                usage: event.usage,
+                message: event.message,
+                ...(event.id !== undefined && { responseId: event.id }),
+              });
+            return next;
+          },
+          return: async (value?: unknown) => {
+            call.end({ error: new Error("abandoned") });
+            return (await inner.return?.(value)) ?? { done: true, value: undefined };
+          },
+        };
+      },
+    };
+  }
+
+  #startCall(
+    backend: LlmBackend,
+    request: LlmRequest,
+    streaming: boolean,
+    options: CallOptions | undefined,
+  ) {
+    const info: LlmCallStartInfo = {
+      step: this.#step,
+      provider: backend.provider,
+      request,
+      streaming,
+    };
+    const started = performance.now();
+    const decoration = this.#call("onLlmCallStart", info);
+    const headers = decoration?.headers
+      ? { ...options?.headers, ...decoration.headers }
+      : options?.headers;
+    let ended = false;
+    return {
+      info,
+      options: { ...options, ...(headers && { headers }) } satisfies CallOptions,
+      end: (rest: Partial<LlmCallEndInfo>) => {
+        if (ended) return;
+        ended = true;
+        this.#call("onLlmCallEnd", { ...info, durationMs: performance.now() - started, ...rest });
+      },
+    };
+  }
+
+  #call<K extends keyof RunHooks>(
+    name: K,
+    info: Parameters<NonNullable<RunHooks[K]>>[0],
+  ): ReturnType<NonNullable<RunHooks[K]>> | undefined {
+    const hook = this.#hooks[name] as ((info: unknown) => unknown) | undefined;
+    if (!hook) return undefined;
+    try {
+      return hook.call(this.#hooks, info) as ReturnType<NonNullable<RunHooks[K]>>;
+    } catch (error) {
+      // An observer must never break the run it observes.
+      this.#logger.warn(
+        { hook: name, error: error instanceof Error ? error.message : String(error) },
+        "run hook threw",
+      );
+      return undefined;
+    }
+  }
+}
