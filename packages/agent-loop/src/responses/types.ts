@@ -9,8 +9,9 @@ export type ResponseStatus = "in_progress" | "completed" | "incomplete" | "faile
 export interface ResponseOutputText {
   type: "output_text";
   text: string;
-  annotations: unknown[];
-  logprobs: unknown[];
+  /** Always empty: the gateway adds no citations or log probabilities. */
+  annotations: never[];
+  logprobs: never[];
 }
 
 export interface ResponseReasoningText {
@@ -77,7 +78,7 @@ export type ResponseOutputItem =
 
 export interface ResponseUsage {
   input_tokens: number;
-  input_tokens_details: { cached_tokens: number };
+  input_tokens_details: { cached_tokens: number; cache_write_tokens: number };
   output_tokens: number;
   output_tokens_details: { reasoning_tokens: number };
   total_tokens: number;
@@ -156,13 +157,13 @@ export type ResponseStreamEvent =
       type: "response.output_text.delta";
       content_index: number;
       delta: string;
-      logprobs: unknown[];
+      logprobs: never[];
     } & ItemRef)
   | ({
       type: "response.output_text.done";
       content_index: number;
       text: string;
-      logprobs: unknown[];
+      logprobs: never[];
     } & ItemRef)
   | ({ type: "response.reasoning_text.delta"; content_index: number; delta: string } & ItemRef)
   | ({ type: "response.reasoning_text.done"; content_index: number; text: string } & ItemRef)
