@@ -14,12 +14,15 @@ export function referenceIssues(
 ): ReferenceIssue[] {
   const issues: ReferenceIssue[] = [];
   for (const { location, value } of assistants) {
-    const { backend, mcp_servers: servers } = value;
-    if (typeof backend === "string" && backend.trim() !== "" && !backends.has(backend))
-      issues.push({
-        path: [...location, "backend"],
-        message: `unknown backend ${JSON.stringify(backend)}`,
-      });
+    const { mcp_servers: servers } = value;
+    for (const field of ["backend", "tool_backend"]) {
+      const backend = value[field];
+      if (typeof backend === "string" && backend.trim() !== "" && !backends.has(backend))
+        issues.push({
+          path: [...location, field],
+          message: `unknown backend ${JSON.stringify(backend)}`,
+        });
+    }
     const named: [string, PathSegment[]][] =
       typeof servers === "string"
         ? [[servers, []]]

@@ -102,7 +102,17 @@ type ExpectedAssistant = {
   tool_descriptions: Record<string, string>;
   tool_arguments: Record<string, Record<string, unknown>>;
   tool_result_max_chars?: number;
+  tool_result_clip?: "head" | "balanced";
   tool_activity: boolean;
+  tool_backend?: string;
+  tool_model?: string;
+  tool_confidence?: number;
+  tool_context?: "turn" | "full";
+  tool_max_rounds?: number;
+  tool_fallback?: { tool: string; arguments: Record<string, unknown> };
+  expose_tool_results?: boolean;
+  tool_loading?: "all" | "deferred";
+  always_loaded?: string[];
 };
 
 /** Mutual assignability: what a reader of the type can rely on, whatever its spelling. */
