@@ -20,6 +20,8 @@ import { RefCounted } from "./ref-counted.js";
 export interface AssistantLease {
   assistant: AssistantConfig;
   backend: LlmBackend;
+  /** A two-model assistant's deciding backend (`tool_backend`), held with the lease. */
+  toolBackend: LlmBackend | undefined;
   toolset: Toolset | undefined;
   release(): void;
 }
@@ -77,34 +79,46 @@ export class Registry {
   /** Whether `/v1/models` lists the assistant: it exists and its backend is open. */
   isListed(name: string): boolean {
     const assistant = this.current.assistants[name];
-    return assistant !== undefined && this.backends.has(assistant.backend);
+    return (
+      assistant !== undefined &&
+      this.backends.has(assistant.backend) &&
+      (assistant.tool_backend === undefined || this.backends.has(assistant.tool_backend))
+    );
   }
 
   /** The assistant with its backend held; NotFoundError names where to look. */
   acquire(name: string): AssistantLease {
     const assistant = this.current.assistants[name];
     const entry = assistant && this.backends.get(assistant.backend);
-    const reason = assistant && this.unavailable.get(assistant.backend);
+    const toolName = assistant?.tool_backend;
+    const toolEntry = toolName === undefined ? undefined : this.backends.get(toolName);
+    const reason =
+      assistant &&
+      (this.unavailable.get(assistant.backend) ??
+        (toolName === undefined ? undefined : this.unavailable.get(toolName)));
     if (reason)
       throw new ServiceUnavailableError({
         message: `The model '${clip(name)}' is unavailable: ${reason}`,
         param: "model",
       });
-    if (!assistant || !entry)
+    if (!assistant || !entry || (toolName !== undefined && !toolEntry))
       throw new NotFoundError({
         message: `The model '${clip(name)}' does not exist; GET /v1/models lists the assistants`,
         param: "model",
       });
     const { backend } = entry.acquire();
+    const toolBackend = toolEntry?.acquire().backend;
     let released = false;
     return {
       assistant,
       backend,
+      toolBackend,
       toolset: this.toolsets.get(name),
       release: () => {
         if (released) return;
         released = true;
         entry.release();
+        toolEntry?.release();
       },
     };
   }
@@ -191,6 +205,7 @@ export class Registry {
       descriptions: assistant.tool_descriptions,
       pinnedArguments: assistant.tool_arguments,
       resultMaxChars: assistant.tool_result_max_chars,
+      ...(assistant.tool_result_clip && { resultClip: assistant.tool_result_clip }),
     });
   }
 

@@ -1,4 +1,4 @@
-import { type AgentResult, type AgentRun, runAgent } from "@aiproxy/agent-loop";
+import { type AgentResult, type AgentRun, runAgent, type ToolStrategy } from "@aiproxy/agent-loop";
 import {
   AiProxyError,
   type ChatMessage,
@@ -121,6 +121,7 @@ export class RunService {
       defaultParams: assistant.params,
       extraBody,
       maxToolIterations: assistant.max_tool_iterations,
+      toolStrategy: toolStrategy(lease),
       streaming: spec.stream,
       // Aborts on a client disconnect before the first byte or for a non-streamed request;
       // a streamed body's cancellation aborts it after that.
@@ -128,6 +129,31 @@ export class RunService {
       logger: this.#logger,
     });
   }
+}
+
+/** The assistant's tool strategy, from its two-model or tool-loading options. */
+function toolStrategy({ assistant, toolBackend }: AssistantLease): ToolStrategy | undefined {
+  if (toolBackend && assistant.tool_backend !== undefined)
+    return {
+      kind: "two-model",
+      backend: toolBackend,
+      model: assistant.tool_model ?? assistant.model,
+      name: assistant.tool_backend,
+      ...definedOnly({
+        confidence: assistant.tool_confidence,
+        context: assistant.tool_context,
+        maxRounds: assistant.tool_max_rounds,
+        fallback: assistant.tool_fallback,
+        exposeResults: assistant.expose_tool_results,
+      }),
+    };
+  if (assistant.tool_loading === "deferred")
+    return { kind: "deferred", alwaysLoaded: assistant.always_loaded ?? [] };
+  return undefined;
+}
+
+function definedOnly<T extends Record<string, unknown>>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 interface RunLog {
