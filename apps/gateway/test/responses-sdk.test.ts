@@ -1,0 +1,258 @@
+import { join } from "node:path";
+import {
+  type ScriptedUpstream,
+  startScriptedUpstream,
+  trailingToolResults,
+} from "@aiproxy/testkit";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GatewayProcess, startGatewayProcess } from "./helpers/gateway-process.js";
+import { answerWithToolResults } from "./helpers/upstream-turns.js";
+
+/**
+ * The gateway as a real process, reached by the official `openai` client's
+ * Responses API (`responses.create`, `responses.stream`), in front of
+ * scripted OpenAI- and Anthropic-wire upstreams with a real MCP server from
+ * npm attached. Each test checks what the upstream received too.
+ */
+
+const UPSTREAM_KEY = "sk-upstream-secret-9012";
+const PROXY_KEY = "proxy-key-responses-sdk";
+
+let upstreams: Record<"openai" | "anthropic", ScriptedUpstream>;
+let gateway: GatewayProcess;
+let client: OpenAI;
+
+beforeAll(async () => {
+  upstreams = {
+    openai: await startScriptedUpstream({ requireApiKey: UPSTREAM_KEY }),
+    anthropic: await startScriptedUpstream({ requireApiKey: UPSTREAM_KEY }),
+  };
+  gateway = await startGatewayProcess({
+    config: {
+      proxy_api_keys: [PROXY_KEY],
+      backends: [
+        {
+          name: "up-openai",
+          kind: "openai",
+          base_url: upstreams.openai.openaiBaseUrl,
+          api_key: UPSTREAM_KEY,
+        },
+        {
+          name: "up-anthropic",
+          kind: "anthropic",
+          base_url: upstreams.anthropic.anthropicBaseUrl,
+          api_key: UPSTREAM_KEY,
+        },
+      ],
+      mcp_servers: [{ name: "everything", transport: "stdio", command: "mcp-server-everything" }],
+      assistants: [
+        {
+          name: "via-openai",
+          backend: "up-openai",
+          model: "gpt-test",
+          mcp_servers: ["everything"],
+        },
+        {
+          name: "via-anthropic",
+          backend: "up-anthropic",
+          model: "claude-test",
+          mcp_servers: ["everything"],
+        },
+      ],
+    },
+    env: { PATH: `${join(import.meta.dirname, "..", "node_modules", ".bin")}:${process.env.PATH}` },
+  });
+  client = new OpenAI({ apiKey: PROXY_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  const code = await gateway?.stop();
+  expect(code).toBe(0);
+  await upstreams?.openai.close();
+  await upstreams?.anthropic.close();
+});
+
+const weather: OpenAI.Responses.FunctionTool = {
+  type: "function",
+  name: "get_weather",
+  description: "Weather for a city",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  strict: false,
+};
+
+describe.each([
+  ["openai", "via-openai", "gpt-test"],
+  ["anthropic", "via-anthropic", "claude-test"],
+] as const)(
+  "the openai client's Responses API against an %s-wire backend",
+  (wire, assistant, providerModel) => {
+    const upstream = () => upstreams[wire];
+
+    it("responses.create: a text answer, output_text, the provider model upstream", async () => {
+      upstream().enqueue({
+        text: "Hello from upstream",
+        usage: { promptTokens: 9, completionTokens: 3 },
+      });
+      const response = await client.responses.create({
+        model: assistant,
+        instructions: "Be kind.",
+        input: "Say hello",
+      });
+      expect(response.id).toMatch(/^resp_/);
+      expect(response.model).toBe(assistant);
+      expect(response.status).toBe("completed");
+      expect(response.output_text).toBe("Hello from upstream");
+      expect(response.usage).toMatchObject({ input_tokens: 9, output_tokens: 3, total_tokens: 12 });
+      const sent = upstream().requests.at(-1);
+      expect(sent?.body.model).toBe(providerModel);
+      expect(JSON.stringify(sent)).not.toContain(PROXY_KEY);
+      if (wire === "anthropic") expect(sent?.body.system).toBe("Be kind.");
+      else expect(sent?.body.messages[0]).toEqual({ role: "system", content: "Be kind." });
+    });
+
+    it("responses.stream: text deltas, then the final response", async () => {
+      upstream().enqueue({ text: "one two three" });
+      const stream = client.responses.stream({ model: assistant, input: "Count" });
+      const deltas: string[] = [];
+      stream.on("response.output_text.delta", (event) => deltas.push(event.delta));
+      const final = await stream.finalResponse();
+      expect(deltas.length).toBeGreaterThan(1);
+      expect(deltas.join("")).toBe("one two three");
+      expect(final.output_text).toBe("one two three");
+      expect(final.status).toBe("completed");
+      expect(upstream().requests.at(-1)?.body.stream).toBe(true);
+    });
+
+    it("a server-side MCP round is an mcp_call item; usage is summed over both steps", async () => {
+      upstream().enqueue(
+        {
+          toolCalls: [{ name: "everything__echo", arguments: { message: "via mcp" } }],
+          usage: { promptTokens: 11, completionTokens: 2 },
+        },
+        (request) => ({
+          ...answerWithToolResults(request),
+          usage: { promptTokens: 30, completionTokens: 6 },
+        }),
+      );
+      const stream = client.responses.stream({ model: assistant, input: "Echo via mcp" });
+      const completed: string[] = [];
+      stream.on("response.mcp_call.completed", (event) => completed.push(event.item_id));
+      const final = await stream.finalResponse();
+      const call = final.output.find((item) => item.type === "mcp_call");
+      expect(call).toMatchObject({
+        type: "mcp_call",
+        server_label: "everything",
+        name: "echo",
+        arguments: '{"message":"via mcp"}',
+      });
+      expect(call?.type === "mcp_call" && call.output).toContain("Echo: via mcp");
+      expect(completed).toEqual([call?.id]);
+      expect(final.output_text).toBe("Tool said: Echo: via mcp");
+      expect(final.usage).toMatchObject({ input_tokens: 41, output_tokens: 8, total_tokens: 49 });
+      expect(trailingToolResults(upstream().requests.at(-1)!)[0]?.text).toContain("Echo: via mcp");
+    });
+
+    it("a client function tool round trip through previous_response_id", async () => {
+      upstream().enqueue({ toolCalls: [{ name: "get_weather", arguments: { city: "Oslo" } }] });
+      const first = await client.responses.create({
+        model: assistant,
+        input: "Weather in Oslo?",
+        tools: [weather],
+      });
+      const call = first.output.find((item) => item.type === "function_call");
+      expect(call).toMatchObject({ name: "get_weather", arguments: '{"city":"Oslo"}' });
+      // The assistant's MCP tools are offered beside the client's.
+      const offered = JSON.stringify(upstream().requests.at(-1)?.body.tools);
+      expect(offered).toContain("get_weather");
+      expect(offered).toContain("everything__echo");
+
+      upstream().enqueue(answerWithToolResults);
+      const stream = client.responses.stream({
+        model: assistant,
+        previous_response_id: first.id,
+        input: [
+          {
+            type: "function_call_output",
+            call_id: call?.type === "function_call" ? call.call_id : "",
+            output: "sunny, 21 C",
+          },
+        ],
+        tools: [weather],
+      });
+      const final = await stream.finalResponse();
+      expect(final.output_text).toBe("Tool said: sunny, 21 C");
+      expect(final.previous_response_id).toBe(first.id);
+      expect(trailingToolResults(upstream().requests.at(-1)!).map((r) => r.text)).toEqual([
+        "sunny, 21 C",
+      ]);
+
+      const stored = await client.responses.retrieve(final.id);
+      expect(stored.output_text).toBe("Tool said: sunny, 21 C");
+      const items = await client.responses.inputItems.list(final.id);
+      expect(items.data.map((item) => item.type)).toEqual(["function_call_output"]);
+    });
+  },
+);
+
+describe("the openai client's Responses API, gateway specifics", () => {
+  it("text.format json_schema reaches an OpenAI-wire upstream as response_format", async () => {
+    upstreams.openai.enqueue({ text: '{"city":"Oslo"}' });
+    const response = await client.responses.create({
+      model: "via-openai",
+      input: "Where?",
+      text: {
+        format: {
+          type: "json_schema",
+          name: "place",
+          schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+          strict: true,
+        },
+      },
+    });
+    expect(JSON.parse(response.output_text)).toEqual({ city: "Oslo" });
+    expect(upstreams.openai.requests.at(-1)?.body.response_format).toEqual({
+      type: "json_schema",
+      json_schema: {
+        name: "place",
+        schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+        strict: true,
+      },
+    });
+  });
+
+  it("bad input is the client's BadRequestError or NotFoundError; delete removes a response", async () => {
+    await expect(
+      client.responses.create({
+        model: "via-openai",
+        input: [{ type: "function_call_output", call_id: "call_nope", output: "x" }],
+      }),
+    ).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(
+      client.responses.create({
+        model: "via-openai",
+        previous_response_id: "resp_missing",
+        input: "x",
+      }),
+    ).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+
+    upstreams.openai.enqueue({ text: "bye" });
+    const response = await client.responses.create({ model: "via-openai", input: "x" });
+    await client.responses.delete(response.id);
+    await expect(client.responses.retrieve(response.id)).rejects.toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
+  });
+
+  it("hosted tools are dropped and named in the header and the run's log line", async () => {
+    upstreams.openai.enqueue({ text: "ok" });
+    const { response } = await client.responses
+      .create({ model: "via-openai", input: "x", tools: [{ type: "web_search" }] })
+      .withResponse();
+    expect(response.headers.get("x-aiproxy-dropped-tools")).toBe("web_search");
+    const line = await gateway.waitForLog(
+      (entry) => entry.msg === "response" && Array.isArray(entry.droppedTools),
+    );
+    expect(line.droppedTools).toEqual(["web_search"]);
+  });
+});
