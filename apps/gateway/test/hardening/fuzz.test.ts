@@ -233,6 +233,122 @@ function messagesBody(k: BodyKit) {
   );
 }
 
+function responsesBody(k: BodyKit) {
+  const part = fc.oneof(
+    k.object({ type: k.text("input_text"), text: k.text("hi", "👋🏽 مرحبا \u202e") }, [
+      "type",
+      "text",
+    ]),
+    k.object(
+      {
+        type: k.text("input_image"),
+        image_url: k.text("data:image/png;base64,AA=="),
+        detail: k.text("low"),
+      },
+      ["type"],
+    ),
+    k.object(
+      {
+        type: k.text("input_file"),
+        file_data: k.text("data:text/plain,hello", "data:text/plain,%E0%A4%A"),
+        filename: k.text("a.txt"),
+      },
+      ["type"],
+    ),
+    k.object({ type: k.text("output_text"), text: k.text("earlier") }, ["type", "text"]),
+  );
+  const item = fc.oneof(
+    k.object(
+      {
+        type: k.oneOf(['"message"'], ['"telepathy"']),
+        role: k.oneOf(['"user"', '"developer"', '"system"'], ['"assistant"', '"tool"']),
+        content: k.mostly(fc.oneof(k.text("hi", ""), k.array(part, 3, 1))),
+      },
+      ["role", "content"],
+    ),
+    k.object(
+      {
+        type: k.text("function_call"),
+        call_id: k.text("call_1"),
+        name: k.text("f"),
+        arguments: k.text("{}", "{"),
+      },
+      ["type", "call_id", "name", "arguments"],
+    ),
+    k.object(
+      {
+        type: k.text("function_call_output"),
+        call_id: k.text("call_1", "call_x"),
+        output: k.text("r"),
+      },
+      ["type", "call_id", "output"],
+    ),
+    k.object(
+      { type: k.text("reasoning"), id: k.text("rs_1"), summary: k.mostly(fc.constant("[]")) },
+      ["type"],
+    ),
+    k.object({ type: k.text("item_reference"), id: k.text("msg_1") }, ["type", "id"]),
+  );
+  const tool = fc.oneof(
+    k.object(
+      {
+        type: k.text("function"),
+        name: k.oneOf(['"get_weather"'], ['"bad name!"', '""']),
+        parameters: k.mostly(fc.constant('{"type":"object","properties":{}}')),
+        strict: k.oneOf(["true", "false", "null"]),
+      },
+      ["type", "name"],
+    ),
+    k.object(
+      {
+        type: k.text("mcp"),
+        server_label: k.text("everything", ""),
+        // Never fetched: refused before anything runs.
+        server_url: k.oneOf([j(`${LOOPBACK_URL}/mcp`)], ['"nope"']),
+        allowed_tools: k.mostly(fc.constant('["echo"]')),
+        require_approval: k.oneOf(['"never"', '"always"']),
+      },
+      ["type", "server_label"],
+    ),
+    k.object({ type: k.oneOf(['"web_search"', '"file_search"', '"namespace"', '"custom"']) }, [
+      "type",
+    ]),
+  );
+  return k.object(
+    {
+      model: k.oneOf(['"a"'], ['"missing"', '""']),
+      input: k.mostly(fc.oneof(k.text("hi", ""), k.array(item, 4, 1))),
+      instructions: k.text("be brief"),
+      tools: k.mostly(k.array(tool)),
+      tool_choice: k.oneOf(
+        ['"auto"', '"none"'],
+        ['"required"', '{"type":"function","name":"f"}', '{"type":"web_search"}'],
+      ),
+      parallel_tool_calls: k.oneOf(["true", "false"]),
+      max_output_tokens: k.oneOf(["16"], ["0", "1.5", "1e309"]),
+      temperature: k.oneOf(["0", "1"], ["3", "-1"]),
+      top_p: k.oneOf(["0.5"], ["2"]),
+      text: k.mostly(
+        fc.constantFrom(
+          '{"format":{"type":"text"}}',
+          '{"format":{"type":"json_object"}}',
+          '{"format":{"type":"json_schema","name":"o","schema":{"type":"object"}}}',
+          '{"format":{"type":"xml"}}',
+        ),
+      ),
+      reasoning: k.mostly(fc.constant('{"effort":"low","summary":"auto"}')),
+      metadata: k.mostly(fc.constant('{"k":"v"}')),
+      store: k.oneOf(["true", "false"]),
+      stream: k.oneOf(["true", "false", "null"]),
+      previous_response_id: k.text("resp_missing"),
+      background: k.oneOf(["false"], ["true"]),
+      include: k.mostly(fc.constant('["reasoning.encrypted_content"]')),
+      prompt_cache_key: k.text("k"),
+    },
+    ["model", "input"],
+  );
+}
+
 function assistantBody(k: BodyKit) {
   return k.object(
     {
@@ -309,6 +425,13 @@ const SURFACES: FuzzSurface[] = [
     path: "/v1/messages",
     body: bodyText(messagesBody),
     expectError: expectAnthropicError,
+  },
+  {
+    name: "responses",
+    method: "POST",
+    path: "/v1/responses",
+    body: bodyText(responsesBody),
+    expectError: expectOpenAIError,
   },
   {
     name: "admin assistants",
