@@ -32,3 +32,4 @@ export { redact } from "./redact.js";
 export { validateReferences } from "./references.js";
 export { adminSchema, serverSchema } from "./server.js";
 export { parseSize } from "./size.js";
+export { configWarnings, unknownEntryFields, unknownFields } from "./unknown.js";

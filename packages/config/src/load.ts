@@ -6,6 +6,7 @@ import { MAX_DOCUMENT_DEPTH, tooDeepInYaml } from "./depth.js";
 import { type Env, expandEnvCollect } from "./env.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { toConfigIssue } from "./issues.js";
+import { rememberWarnings, unknownFields } from "./unknown.js";
 
 export interface ParseOptions {
   /** Where `${VAR}` values come from. Default `process.env`. */
@@ -52,6 +53,7 @@ export function parseConfig(source: string | unknown, options: ParseOptions = {}
     }
   }
   if (issues.length > 0 || !result.success) throw new ConfigError(issues);
+  rememberWarnings(result.data, unknownFields(value));
   return result.data;
 }
 

@@ -17,6 +17,8 @@ export type McpTransport = (typeof MCP_TRANSPORTS)[number];
 
 const common = {
   name,
+  /** For people reading the config and the admin API; not sent anywhere. */
+  description: z.string().optional(),
   /** Seconds per tool call. */
   timeout: seconds.default(60),
   enabled: boolean.default(true),

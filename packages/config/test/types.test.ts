@@ -71,6 +71,7 @@ type ExpectedBackend =
 type ExpectedMcpServer =
   | {
       name: string;
+      description?: string;
       transport: "stdio";
       command: string;
       args: string[];
@@ -81,6 +82,7 @@ type ExpectedMcpServer =
     }
   | {
       name: string;
+      description?: string;
       transport: "sse" | "streamable-http";
       url: string;
       headers: Record<string, string>;
