@@ -1,5 +1,6 @@
 import { type AdminPolicy, type AuthChain, adminPolicy, isLoopbackHost } from "@aiproxy/auth";
 import type { AiProxyConfig, ServerConfig } from "@aiproxy/config";
+import { configWarnings } from "@aiproxy/config";
 import { type Logger, silentLogger } from "@aiproxy/core";
 import type { Hono } from "hono";
 import { type AdminState, applyState, readState } from "./admin/state.js";
@@ -7,6 +8,7 @@ import { createApp } from "./app.js";
 import { authChainFor } from "./auth.js";
 import type { GatewayEnv } from "./env.js";
 import { Registry } from "./registry/registry.js";
+import { GatewayTelemetry } from "./telemetry/telemetry.js";
 
 export interface GatewayOptions {
   /** The address the server will listen on; it decides the admin API's defaults. */
@@ -20,6 +22,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Serve `/v1` without credentials on a non-loopback address. */
   allowOpen?: boolean;
+  /** Where the standard `OTEL_*` variables are read. Default `process.env`. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface Gateway {
@@ -46,6 +50,9 @@ export async function createGateway(
 ): Promise<Gateway> {
   const logger = options.logger ?? silentLogger;
   const host = options.host ?? config.server.host;
+  // Accepted so older configs load, but named, so a misspelt field does not vanish silently.
+  for (const warning of configWarnings(config))
+    logger.warn({ path: warning.path }, `config: ${warning.path}: ${warning.message}`);
   const persistPath = config.admin.persist_path;
   let adminState: AdminState | undefined;
   let live = config;
@@ -76,7 +83,23 @@ export async function createGateway(
       "admin API disabled: set ADMIN_API_KEY to use it on a non-loopback address",
     );
 
-  const registry = await Registry.open(live, { logger });
+  let registry: Registry | undefined;
+  const telemetry = new GatewayTelemetry(live.telemetry, options.env ?? process.env, () =>
+    Object.keys(registry?.config.mcp_servers ?? {}).map((server) => {
+      const status = registry?.fabric.status(server);
+      return { server, state: status?.state ?? "disabled", restarts: status?.restarts ?? 0 };
+    }),
+  );
+  try {
+    registry = await Registry.open(live, {
+      logger,
+      exchangeHooks: (backend) => telemetry.exchangeHooks(backend),
+    });
+  } catch (error) {
+    await telemetry.close();
+    throw error;
+  }
+  const opened = registry;
   let draining = false;
   const server: ServerConfig = {
     ...config.server,
@@ -85,7 +108,7 @@ export async function createGateway(
     cors_origins: [...(options.corsOrigins ?? config.server.cors_origins)],
   };
   const app = createApp({
-    registry,
+    registry: opened,
     auth,
     adminPolicy: policy,
     logger,
@@ -95,10 +118,12 @@ export async function createGateway(
     adminState,
     serverSettings: () => server,
     isDraining: () => draining,
+    telemetry,
+    metricsApiKey: live.telemetry.metrics.api_key,
   });
   return {
     app,
-    registry,
+    registry: opened,
     server,
     listening(port) {
       server.port = port;
@@ -112,7 +137,9 @@ export async function createGateway(
     async close() {
       draining = true;
       auth.close();
-      await registry.close();
+      await opened.close();
+      // After the registry: the last runs' spans are ended and sent.
+      await telemetry.close();
     },
   };
 }

@@ -8,6 +8,7 @@ import {
   redact,
   type ServerConfig,
   toConfigIssue,
+  unknownEntryFields,
   validateReferences,
 } from "@aiproxy/config";
 import {
@@ -103,11 +104,8 @@ export function adminRoutes(options: AdminOptions): Hono {
   app.put("/:kind/:name", async (c) => {
     const kind = kindOf(c.req.param("kind"));
     const name = c.req.param("name");
-    const entry = parseEntry(
-      kind,
-      name,
-      await readJsonBody(c.req.raw, { maxDepth: registry.config.server.max_json_depth }),
-    );
+    const body = await readJsonBody(c.req.raw, { maxDepth: registry.config.server.max_json_depth });
+    const entry = parseEntry(kind, name, body);
     if (kind.section === "mcp_servers" && entry.transport === "stdio" && !policy.allowStdio)
       throw new PermissionDeniedError({
         message:
@@ -125,7 +123,12 @@ export function adminRoutes(options: AdminOptions): Hono {
       { [kind.section]: { [name]: entry } },
     );
     logger.info({ admin: "put", [kind.noun]: name, created }, "admin change applied");
-    return c.json(describe(registry, kind, name), created ? 201 : 200);
+    // As at start: fields the schema does not read are dropped, and named.
+    const warnings = unknownEntryFields(kind.section, name, body);
+    for (const warning of warnings)
+      logger.warn({ path: warning.path }, `config: ${warning.path}: ${warning.message}`);
+    const shown = describe(registry, kind, name);
+    return c.json(warnings.length > 0 ? { ...shown, warnings } : shown, created ? 201 : 200);
   });
 
   app.delete("/:kind/:name", async (c) => {
@@ -253,7 +256,9 @@ function withEntry(
 function usersOf(config: AiProxyConfig, section: Section, name: string): string[] {
   const assistants = Object.values(config.assistants);
   if (section === "backends")
-    return assistants.filter((a) => a.backend === name).map((a) => a.name);
+    return assistants
+      .filter((a) => a.backend === name || a.tool_backend === name)
+      .map((a) => a.name);
   if (section === "mcp_servers")
     return assistants.filter((a) => a.mcp_servers.includes(name)).map((a) => a.name);
   return [];
