@@ -14,6 +14,7 @@ import {
 } from "@aiproxy/core";
 import { toRunError } from "./abort.js";
 import { RunChannel } from "./channel.js";
+import { DeferredCatalog, searchToolInfo } from "./deferred/catalog.js";
 import { type LoopContext, since } from "./loop-context.js";
 import { RunObserver } from "./observe.js";
 import { mergeParams, stepParams, withSystemPrompt } from "./params.js";
@@ -93,7 +94,15 @@ async function drive(
     budget > 0 && options.toolset
       ? await untilAborted(options.toolset.list({ signal }), signal)
       : [];
-  const catalog = buildCatalog(mcpTools, budget > 0 ? (options.clientTools ?? []) : [], logger);
+  const deferred =
+    strategy.kind === "deferred" && mcpTools.length > 0
+      ? new DeferredCatalog(options.toolset, mcpTools, strategy)
+      : undefined;
+  const catalog = buildCatalog(
+    deferred ? [...mcpTools, searchToolInfo] : mcpTools,
+    budget > 0 ? (options.clientTools ?? []) : [],
+    logger,
+  );
   const ctx: LoopContext = {
     options,
     signal,
@@ -118,7 +127,8 @@ async function drive(
     const started = performance.now();
     emit({ type: "step-start", step });
     const request: LlmRequest = { model: options.model, messages: [...transcript] };
-    if (withTools) request.tools = catalog.definitions;
+    if (withTools)
+      request.tools = deferred ? deferred.offered(catalog.definitions) : catalog.definitions;
     const requestParams = stepParams(params, { withTools, afterToolRound: rounds > 0 });
     if (requestParams) request.params = requestParams;
     if (options.extraBody) request.extraBody = options.extraBody;
@@ -139,7 +149,9 @@ async function drive(
         durationMs: since(started),
       });
       transcript.push(message);
-      return { message, finishReason, usage, steps, messages: transcript };
+      const result: AgentResult = { message, finishReason, usage, steps, messages: transcript };
+      if (deferred) result.strategy = deferred.record();
+      return result;
     };
 
     if (calls.length === 0 || !withTools) {
@@ -209,9 +221,10 @@ async function drive(
 
     for (const r of routed) emitToolCall(r, step, emit);
     transcript.push(outcome.message);
+    if (deferred) deferred.step = step;
     const round = await runToolRound(routed, {
       step,
-      toolset: options.toolset,
+      toolset: deferred ?? options.toolset,
       catalog,
       signal,
       emit,
