@@ -28,7 +28,7 @@ export class MemoryResponseStore<T> implements ResponseStore<T> {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1)
       throw new TypeError("MemoryResponseStore: maxEntries must be a positive integer");
     this.#maxEntries = options.maxEntries;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? (() => Date.now());
   }
 
   /** Entries held, expired ones not yet swept included. */
