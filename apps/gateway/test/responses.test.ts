@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { type ScriptedUpstream, startScriptedUpstream } from "@aiproxy/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { gatewayFor, json, openAIError } from "./helpers/in-process.js";
 import { answerWithToolResults } from "./helpers/upstream-turns.js";
 
@@ -257,6 +257,70 @@ describe("POST /v1/responses", () => {
   });
 });
 
+describe("a Codex-shaped request (store: false, the whole history each turn)", () => {
+  it("is accepted as sent: developer messages, function history, hosted and namespace tools dropped", async () => {
+    upstream.enqueue({ text: "done" });
+    const response = await post({
+      model: "plain",
+      instructions: "You are a coding agent.",
+      input: [
+        {
+          type: "message",
+          role: "developer",
+          content: [{ type: "input_text", text: "sandbox: none" }],
+        },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "list files" }] },
+        { type: "reasoning", id: "rs_1", summary: [], encrypted_content: "opaque" },
+        {
+          type: "function_call",
+          call_id: "call_s1",
+          name: "shell",
+          arguments: '{"command":["ls"]}',
+        },
+        { type: "function_call_output", call_id: "call_s1", output: "a.txt\nb.txt" },
+      ],
+      tools: [
+        {
+          type: "function",
+          name: "shell",
+          parameters: { type: "object", properties: {} },
+          strict: false,
+        },
+        { type: "namespace", name: "ns", description: "d", tools: [] },
+        { type: "web_search" },
+      ],
+      tool_choice: "auto",
+      parallel_tool_calls: false,
+      reasoning: { effort: "medium", summary: "auto" },
+      store: false,
+      stream: true,
+      include: ["reasoning.encrypted_content"],
+      prompt_cache_key: "conv-1",
+      client_metadata: { originator: "codex" },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-aiproxy-dropped-tools")).toBe("namespace,web_search");
+    const events = await sse(response);
+    expect(events.at(-1).type).toBe("response.completed");
+    const sent = upstream.requests.at(-1)?.body;
+    expect(sent.messages.map((m: { role: string }) => m.role)).toEqual([
+      "system",
+      "developer",
+      "user",
+      "assistant",
+      "tool",
+    ]);
+    expect(sent.messages[3].tool_calls[0]).toMatchObject({
+      id: "call_s1",
+      function: { name: "shell" },
+    });
+    expect(sent.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual([
+      "shell",
+    ]);
+    expect(sent).toMatchObject({ parallel_tool_calls: false, reasoning_effort: "medium" });
+  });
+});
+
 describe("conversation state", () => {
   it("a client function tool round trip: function_call out, function_call_output back with previous_response_id", async () => {
     upstream.enqueue({
@@ -329,6 +393,29 @@ describe("conversation state", () => {
     const deleted = await get(`/v1/responses/${body.id}`, KEY, "DELETE");
     expect(await deleted.json()).toEqual({ id: body.id, object: "response", deleted: true });
     expect((await get(`/v1/responses/${body.id}`)).status).toBe(404);
+  });
+
+  it("a stored response expires after responses.ttl", async () => {
+    const short = await gatewayFor({
+      proxy_api_keys: [KEY],
+      responses: { ttl: 60 },
+      backends: [{ name: "oa", kind: "openai", base_url: upstream.openaiBaseUrl, api_key: "sk-1" }],
+      assistants: [{ name: "plain", backend: "oa", model: "gpt-x" }],
+    });
+    const auth = { authorization: `Bearer ${KEY}` };
+    try {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      upstream.enqueue({ text: "brief" });
+      const created = await short.call("/v1/responses", json({ model: "plain", input: "x" }, auth));
+      const { id } = await created.json();
+      vi.setSystemTime(Date.now() + 59_000);
+      expect((await short.call(`/v1/responses/${id}`, { headers: auth })).status).toBe(200);
+      vi.setSystemTime(Date.now() + 2_000);
+      expect((await short.call(`/v1/responses/${id}`, { headers: auth })).status).toBe(404);
+    } finally {
+      vi.useRealTimers();
+      await short.close();
+    }
   });
 
   it("store: false keeps nothing", async () => {
