@@ -22,6 +22,8 @@ import type { Registry } from "./registry/registry.js";
 import { responsesRoutes } from "./responses/route.js";
 import type { ResponsesStore } from "./responses/store.js";
 import { RunService } from "./run/service.js";
+import { metricsRoute } from "./telemetry/metrics-route.js";
+import { type GatewayTelemetry, surfaceOf } from "./telemetry/telemetry.js";
 import { VERSION } from "./version.js";
 
 export interface AppOptions {
@@ -39,6 +41,10 @@ export interface AppOptions {
   responseStore?: ResponsesStore;
   /** True once the gateway is shutting down: `/ready` turns 503. */
   isDraining: () => boolean;
+  /** Metrics (`GET /metrics`) and traces of every run. */
+  telemetry?: GatewayTelemetry;
+  /** `telemetry.metrics.api_key`: a scraper's key, besides the admin key. */
+  metricsApiKey?: string;
 }
 
 /** The gateway's routes, framework-level middleware and error shapes. */
@@ -53,7 +59,15 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
     await next();
     c.header("x-request-id", requestId);
     if (options.isDraining()) c.header("connection", "close");
-    // A request that started a run is logged by the run service once the run ends.
+    // A request that started a run is logged (and counted) by the run service once the run ends.
+    const surface = surfaceOf(c.req.path);
+    if (!c.get("logged") && surface !== "other")
+      options.telemetry?.metrics?.request(
+        surface,
+        "unknown",
+        c.res.status,
+        (performance.now() - started) / 1000,
+      );
     if (!c.get("logged"))
       logger.info(
         {
@@ -121,10 +135,14 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
 
   app.use("/v1/*", async (c, next) => {
     const decision = await auth.authenticate(c.req.raw, { signal: c.req.raw.signal });
-    if (!decision.ok)
+    if (!decision.ok) {
+      options.telemetry?.metrics?.authRefused(
+        /missing/i.test(decision.reason) ? "missing_key" : "invalid_key",
+      );
       return wantsAnthropicErrors(c)
         ? anthropicUnauthorized(logger, c.get("requestId"))
         : unauthorizedResponse();
+    }
     c.set("caller", { provider: decision.provider });
     await next();
   });
@@ -149,7 +167,13 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
     return c.json(model(registry, name));
   });
 
-  const runs = new RunService({ registry, logger });
+  if (options.telemetry)
+    app.get(
+      "/metrics",
+      metricsRoute(options.telemetry, options.adminPolicy, options.metricsApiKey),
+    );
+
+  const runs = new RunService({ registry, logger, telemetry: options.telemetry });
   app.post("/v1/chat/completions", chatCompletions({ registry, runs }));
   app.post("/v1/messages", messages({ registry, runs }));
   const store =

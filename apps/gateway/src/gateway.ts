@@ -8,6 +8,7 @@ import { createApp } from "./app.js";
 import { authChainFor } from "./auth.js";
 import type { GatewayEnv } from "./env.js";
 import { Registry } from "./registry/registry.js";
+import { GatewayTelemetry } from "./telemetry/telemetry.js";
 
 export interface GatewayOptions {
   /** The address the server will listen on; it decides the admin API's defaults. */
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Serve `/v1` without credentials on a non-loopback address. */
   allowOpen?: boolean;
+  /** Where the standard `OTEL_*` variables are read. Default `process.env`. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface Gateway {
@@ -80,7 +83,23 @@ export async function createGateway(
       "admin API disabled: set ADMIN_API_KEY to use it on a non-loopback address",
     );
 
-  const registry = await Registry.open(live, { logger });
+  let registry: Registry | undefined;
+  const telemetry = new GatewayTelemetry(live.telemetry, options.env ?? process.env, () =>
+    Object.keys(registry?.config.mcp_servers ?? {}).map((server) => {
+      const status = registry?.fabric.status(server);
+      return { server, state: status?.state ?? "disabled", restarts: status?.restarts ?? 0 };
+    }),
+  );
+  try {
+    registry = await Registry.open(live, {
+      logger,
+      exchangeHooks: (backend) => telemetry.exchangeHooks(backend),
+    });
+  } catch (error) {
+    await telemetry.close();
+    throw error;
+  }
+  const opened = registry;
   let draining = false;
   const server: ServerConfig = {
     ...config.server,
@@ -89,7 +108,7 @@ export async function createGateway(
     cors_origins: [...(options.corsOrigins ?? config.server.cors_origins)],
   };
   const app = createApp({
-    registry,
+    registry: opened,
     auth,
     adminPolicy: policy,
     logger,
@@ -99,10 +118,12 @@ export async function createGateway(
     adminState,
     serverSettings: () => server,
     isDraining: () => draining,
+    telemetry,
+    metricsApiKey: live.telemetry.metrics.api_key,
   });
   return {
     app,
-    registry,
+    registry: opened,
     server,
     listening(port) {
       server.port = port;
@@ -116,7 +137,9 @@ export async function createGateway(
     async close() {
       draining = true;
       auth.close();
-      await registry.close();
+      await opened.close();
+      // After the registry: the last runs' spans are ended and sent.
+      await telemetry.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import { createOpenAIBackend } from "@aiproxy/backend-openai";
 import type { BackendConfig } from "@aiproxy/config";
 import type { LlmBackend } from "@aiproxy/core";
 import { startDemoModel } from "@aiproxy/demo";
+import type { ExchangeHooks } from "../telemetry/telemetry.js";
 
 export interface BackendHandle {
   backend: LlmBackend;
@@ -26,8 +27,12 @@ export function missingCredential(config: BackendConfig): string | undefined {
 }
 
 /** A live backend for one `backends` entry. */
-export async function openBackend(config: BackendConfig): Promise<BackendHandle> {
+export async function openBackend(
+  config: BackendConfig,
+  hooks: ExchangeHooks = {},
+): Promise<BackendHandle> {
   const exchange = {
+    ...hooks,
     timeoutMs: seconds(config.timeout),
     connectTimeoutMs: seconds(config.connect_timeout),
     maxRetries: config.max_retries,

@@ -13,6 +13,7 @@ import {
 } from "@aiproxy/core";
 import { createMcpFabric, type McpFabric, type McpServerSpec } from "@aiproxy/mcp-fabric";
 import { clip } from "../http/clip.js";
+import type { ExchangeHooks } from "../telemetry/telemetry.js";
 import { type BackendHandle, missingCredential, openBackend } from "./backends.js";
 import { RefCounted } from "./ref-counted.js";
 
@@ -29,6 +30,8 @@ export interface AssistantLease {
 export interface RegistryOptions {
   logger: Logger;
   fabric?: McpFabric;
+  /** Each backend's exchange hooks (attempts, retries), by its config name: the gateway's metrics. */
+  exchangeHooks?: (backend: string) => ExchangeHooks;
 }
 
 type Sections = Pick<AiProxyConfig, "backends" | "mcp_servers" | "assistants">;
@@ -48,11 +51,13 @@ export class Registry {
   private toolsets = new Map<string, Toolset | undefined>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly logger: Logger;
+  private readonly exchangeHooks: ((backend: string) => ExchangeHooks) | undefined;
   private closed = false;
 
   private constructor(config: AiProxyConfig, options: RegistryOptions) {
     this.current = { ...config, backends: {}, mcp_servers: {}, assistants: {} };
     this.logger = options.logger;
+    this.exchangeHooks = options.exchangeHooks;
     this.fabric = options.fabric ?? createMcpFabric({ logger: options.logger });
   }
 
@@ -150,7 +155,10 @@ export class Registry {
     try {
       for (const name of backendChanges.upserted) {
         if (unavailable.has(name)) continue;
-        const handle = await openBackend(next.backends[name] as BackendConfig);
+        const handle = await openBackend(
+          next.backends[name] as BackendConfig,
+          this.exchangeHooks?.(name),
+        );
         started.set(name, new RefCounted(handle, (h) => this.disposeBackend(name, h)));
       }
     } catch (error) {

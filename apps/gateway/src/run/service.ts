@@ -1,4 +1,11 @@
-import { type AgentResult, type AgentRun, runAgent, type ToolStrategy } from "@aiproxy/agent-loop";
+import {
+  type AgentResult,
+  type AgentRun,
+  combineHooks,
+  type RunHooks,
+  runAgent,
+  type ToolStrategy,
+} from "@aiproxy/agent-loop";
 import {
   AiProxyError,
   type ChatMessage,
@@ -10,6 +17,8 @@ import {
 import type { Context } from "hono";
 import type { GatewayEnv } from "../env.js";
 import type { AssistantLease, Registry } from "../registry/registry.js";
+import { withCallHeaders } from "./call-headers.js";
+import { type GatewayTelemetry, type ObservedRun, surfaceOf } from "../telemetry/telemetry.js";
 
 /** What a surface's parser makes of a request: the run in canonical terms. */
 export interface RunSpec {
@@ -18,6 +27,8 @@ export interface RunSpec {
   params: GenerationParams;
   /** Provider-specific body fields from the request; the assistant's `extra_body` goes under them. */
   extraBody?: Record<string, unknown>;
+  /** HTTP headers for every upstream call of the run, e.g. the client's `anthropic-beta`. */
+  headers?: Record<string, string>;
   stream: boolean;
   /**
    * The tools the run executes itself, when the request narrows the
@@ -47,6 +58,8 @@ export interface StartedRun {
 export interface RunServiceOptions {
   registry: Registry;
   logger: Logger;
+  /** Metrics and traces of every run; none when absent. */
+  telemetry?: GatewayTelemetry;
 }
 
 /**
@@ -59,21 +72,34 @@ export interface RunServiceOptions {
 export class RunService {
   readonly #registry: Registry;
   readonly #logger: Logger;
+  readonly #telemetry: GatewayTelemetry | undefined;
 
-  constructor({ registry, logger }: RunServiceOptions) {
+  constructor({ registry, logger, telemetry }: RunServiceOptions) {
     this.#registry = registry;
     this.#logger = logger;
+    this.#telemetry = telemetry;
   }
 
   start(c: Context<GatewayEnv>, options: StartRunOptions): StartedRun {
     const started = performance.now();
     const lease = this.#registry.acquire(options.model);
+    const surface = surfaceOf(c.req.path);
     let spec: RunSpec;
     let run: AgentRun;
+    let observed: ObservedRun | undefined;
+    let firstTokenAt: number | undefined;
     try {
       spec = options.build(lease);
-      run = this.#run(lease, spec, c.req.raw.signal);
+      observed = this.#observe(c, lease, spec, surface, started);
+      const timing: RunHooks = {
+        onLlmFirstToken: () => {
+          firstTokenAt ??= performance.now();
+        },
+      };
+      const hooks = observed?.hooks ? combineHooks(observed.hooks, timing) : timing;
+      run = this.#run(lease, spec, c.req.raw.signal, hooks);
     } catch (error) {
+      observed?.end(AiProxyError.isInstance(error) ? error.status : 500);
       lease.release();
       throw error;
     }
@@ -86,8 +112,14 @@ export class RunService {
       assistant: lease.assistant.name,
       started,
       msg: options.logMessage,
-      fields: options.logFields,
+      fields: { surface, ...options.logFields },
+      firstTokenMs: () =>
+        firstTokenAt === undefined ? undefined : Math.round(firstTokenAt - started),
     };
+    run.result.then(
+      () => observed?.end(200),
+      (error: unknown) => observed?.end(AiProxyError.isInstance(error) ? error.status : 500),
+    );
     run.result.then(
       (result) => logRun(this.#logger, "info", { ...entry, result }),
       (error: unknown) =>
@@ -104,14 +136,39 @@ export class RunService {
     return { run, lease, spec, requestId };
   }
 
-  #run(lease: AssistantLease, spec: RunSpec, signal: AbortSignal): AgentRun {
+  #observe(
+    c: Context<GatewayEnv>,
+    lease: AssistantLease,
+    spec: RunSpec,
+    surface: string,
+    started: number,
+  ): ObservedRun | undefined {
+    const telemetry = this.#telemetry;
+    if (!telemetry) return undefined;
+    const { assistant } = lease;
+    // Config names only: these become label values.
+    return telemetry.observeRun({
+      request: c.req.raw,
+      surface,
+      assistant: assistant.name,
+      backend: assistant.backend,
+      model: assistant.model,
+      provider: lease.backend.provider,
+      servers: new Set(Object.keys(this.#registry.config.mcp_servers)),
+      requestId: c.get("requestId"),
+      stream: spec.stream,
+      started,
+    });
+  }
+
+  #run(lease: AssistantLease, spec: RunSpec, signal: AbortSignal, hooks: RunHooks): AgentRun {
     const { assistant } = lease;
     const extraBody =
       spec.extraBody && Object.keys(spec.extraBody).length > 0
         ? { ...assistant.extra_body, ...spec.extraBody }
         : assistant.extra_body;
     return runAgent({
-      backend: lease.backend,
+      backend: spec.headers ? withCallHeaders(lease.backend, spec.headers) : lease.backend,
       model: assistant.model,
       messages: spec.messages,
       systemPrompt: assistant.system_prompt,
@@ -127,6 +184,7 @@ export class RunService {
       // a streamed body's cancellation aborts it after that.
       signal,
       logger: this.#logger,
+      hooks,
     });
   }
 }
@@ -163,12 +221,15 @@ interface RunLog {
   started: number;
   msg: string;
   fields?: Record<string, unknown>;
+  /** From the request's arrival to the model's first text, when there was any. */
+  firstTokenMs: () => number | undefined;
   result?: AgentResult;
   error?: unknown;
 }
 
 function logRun(logger: Logger, level: "info" | "warn", entry: RunLog): void {
   const { result, error } = entry;
+  const firstTokenMs = entry.firstTokenMs();
   logger[level](
     {
       requestId: entry.requestId,
@@ -176,6 +237,7 @@ function logRun(logger: Logger, level: "info" | "warn", entry: RunLog): void {
       assistant: entry.assistant,
       ...entry.fields,
       latencyMs: Math.round(performance.now() - entry.started),
+      ...(firstTokenMs !== undefined && { firstTokenMs }),
       ...(result && {
         steps: result.steps.length,
         toolCalls: result.steps.flatMap((step) =>
