@@ -2,6 +2,7 @@ import { appendFileSync } from "node:fs";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
+import { registerCatalogTools } from "./catalog.js";
 
 /**
  * Appends one line to the file named by `FAULT_LOG`, if set. The file is how
@@ -38,6 +39,8 @@ export interface FaultServerOptions {
    * `tools/list`, so a client's handling of one invalid tool can be tested.
    */
   invalidTool?: boolean;
+  /** Also serves this many generated business tools (see `registerCatalogTools`), for tool-search tests. */
+  catalog?: number;
 }
 
 /** What the runnable script (or an in-process test) controls from outside the MCP session. */
@@ -86,6 +89,7 @@ export function createFaultServerWithControls(options: FaultServerOptions = {}):
 } {
   const server = new McpServer({ name: "aiproxy-faults", version: "0.1.0" });
   if (options.invalidTool) addInvalidTool(server);
+  if (options.catalog) registerCatalogTools(server, options.catalog);
   const holds = new Map<string, Set<() => void>>();
   /** Tags released already: a hold that arrives after its release returns at once, whatever the order. */
   const released = new Set<string>();
