@@ -19,7 +19,7 @@ import {
 import { anthropicModel, anthropicModelList } from "./messages/models.js";
 import { countTokens, messages } from "./messages/route.js";
 import type { Registry } from "./registry/registry.js";
-import { responsesRoutes } from "./responses/route.js";
+import { DROPPED_TOOLS_HEADER, responsesRoutes } from "./responses/route.js";
 import type { ResponsesStore } from "./responses/store.js";
 import { RunService } from "./run/service.js";
 import { metricsRoute } from "./telemetry/metrics-route.js";
@@ -96,7 +96,7 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
           "anthropic-beta",
           "anthropic-dangerous-direct-browser-access",
         ],
-        exposeHeaders: ["x-request-id", "retry-after"],
+        exposeHeaders: ["x-request-id", "retry-after", DROPPED_TOOLS_HEADER],
         maxAge: 600,
       }),
     );
