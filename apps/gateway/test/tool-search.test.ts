@@ -131,22 +131,25 @@ function promptTokens(request: RecordedRequest | undefined): number {
 }
 
 describe("tool search (tool_loading: deferred)", () => {
-  it.each(["oa", "an"])("cuts the first step's prompt by at least 85 percent (%s)", async (kind) => {
-    const all = await chat(`all-${kind}`);
-    const deferred = await chat(`deferred-${kind}`);
-    const offered = offeredTools(all.sent[0] as RecordedRequest).map((t) => t.name);
-    expect(offered.length).toBeGreaterThanOrEqual(190);
-    expect(offered).toContain("catalog__billing_invoice_get");
-    const first = offeredTools(deferred.sent[0] as RecordedRequest).map((t) => t.name);
-    expect(first).toEqual(
-      kind === "an" ? ["memory__read_graph", "search_tools"] : ["search_tools"],
-    );
-    const full = promptTokens(all.sent[0]);
-    const searched = promptTokens(deferred.sent[0]);
-    if (process.env.TOOL_SEARCH_REPORT)
-      console.info(`${kind}: ${offered.length} tools, ${full} -> ${searched} prompt tokens`);
-    expect(searched).toBeLessThanOrEqual(full * 0.15);
-  });
+  it.each(["oa", "an"])(
+    "cuts the first step's prompt by at least 85 percent (%s)",
+    async (kind) => {
+      const all = await chat(`all-${kind}`);
+      const deferred = await chat(`deferred-${kind}`);
+      const offered = offeredTools(all.sent[0] as RecordedRequest).map((t) => t.name);
+      expect(offered.length).toBeGreaterThanOrEqual(190);
+      expect(offered).toContain("catalog__billing_invoice_get");
+      const first = offeredTools(deferred.sent[0] as RecordedRequest).map((t) => t.name);
+      expect(first).toEqual(
+        kind === "an" ? ["memory__read_graph", "search_tools"] : ["search_tools"],
+      );
+      const full = promptTokens(all.sent[0]);
+      const searched = promptTokens(deferred.sent[0]);
+      if (process.env.TOOL_SEARCH_REPORT)
+        console.info(`${kind}: ${offered.length} tools, ${full} -> ${searched} prompt tokens`);
+      expect(searched).toBeLessThanOrEqual(full * 0.15);
+    },
+  );
 
   it.each([
     ["oa", false],
