@@ -185,3 +185,53 @@ describe("what spans never hold", () => {
     expect(all).not.toContain("sk-up-secret-1");
   });
 });
+
+describe("a retried upstream call", () => {
+  it("is one chat span with the retry as an event", async () => {
+    const flaky = await startScriptedUpstream({
+      script: [{ status: 503, errorMessage: "overloaded" }],
+      fallback: () => ({ text: "ok", usage: { promptTokens: 5, completionTokens: 1 } }),
+    });
+    const otlp = await startOtlpReceiver();
+    const gateway = await gatewayFor(
+      {
+        proxy_api_keys: [KEY],
+        backends: [
+          {
+            name: "flaky",
+            kind: "openai",
+            base_url: flaky.openaiBaseUrl,
+            api_key: "sk-flaky-1",
+            max_retries: 1,
+          },
+        ],
+        assistants: [{ name: "plain", backend: "flaky", model: "gpt-flaky" }],
+        telemetry: { traces: { otlp_endpoint: otlp.url } },
+      },
+      { env: {} },
+    );
+    try {
+      const response = await gateway.call(
+        "/v1/chat/completions",
+        json(
+          { model: "plain", messages: [{ role: "user", content: "hi" }] },
+          { authorization: `Bearer ${KEY}` },
+        ),
+      );
+      expect(response.status).toBe(200);
+      await response.text();
+    } finally {
+      await gateway.close();
+    }
+    await otlp.waitForSpans(3);
+    const chats = otlp.spans.filter((s) => s.name === "chat gpt-flaky");
+    expect(chats).toHaveLength(1);
+    expect(chats[0]?.events).toContain("retry");
+    expect(flaky.requests).toHaveLength(2);
+    // Both attempts carried the same chat span as the parent.
+    const parents = flaky.requests.map((r) => r.headers.traceparent?.split("-")[2]);
+    expect(parents).toEqual([chats[0]?.spanId, chats[0]?.spanId]);
+    await flaky.close();
+    await otlp.close();
+  });
+});

@@ -3,6 +3,7 @@ import type {
   AssistantMessage,
   FinishReason,
   LlmRequest,
+  RetryInfo,
   ToolResult,
   Usage,
 } from "@aiproxy/core";
@@ -64,6 +65,8 @@ export interface RunEndInfo {
 export interface LlmCallDecoration {
   /** Extra HTTP headers for this call only, e.g. W3C `traceparent`. */
   headers?: Record<string, string>;
+  /** Called before each retry of this call (a span event). */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 /**
@@ -91,11 +94,27 @@ export function combineHooks(...all: (RunHooks | undefined)[]): RunHooks {
     onStepEnd: (info) => each(hooks, (h) => h.onStepEnd?.(info)),
     onLlmCallStart: (info) => {
       let headers: Record<string, string> | undefined;
+      const retries: ((info: RetryInfo) => void)[] = [];
       each(hooks, (h) => {
         const decoration = h.onLlmCallStart?.(info);
         if (decoration?.headers) headers = { ...headers, ...decoration.headers };
+        if (decoration?.onRetry) retries.push(decoration.onRetry);
       });
-      return headers ? { headers } : undefined;
+      if (!headers && retries.length === 0) return undefined;
+      return {
+        ...(headers && { headers }),
+        ...(retries.length > 0 && {
+          onRetry: (retry: RetryInfo) => {
+            for (const onRetry of retries) {
+              try {
+                onRetry(retry);
+              } catch {
+                // As for hooks: an observer never breaks the call.
+              }
+            }
+          },
+        }),
+      };
     },
     onLlmFirstToken: (info) => each(hooks, (h) => h.onLlmFirstToken?.(info)),
     onLlmCallEnd: (info) => each(hooks, (h) => h.onLlmCallEnd?.(info)),

@@ -6,6 +6,7 @@ import type {
   LlmBackend,
   LlmRequest,
   Logger,
+  RetryInfo,
 } from "@aiproxy/core";
 import type { LlmCallEndInfo, LlmCallStartInfo, RunHooks, ToolCallStartInfo } from "./hooks.js";
 import type { AgentEvent, AgentResult, RunAgentOptions } from "./types.js";
@@ -177,10 +178,23 @@ export class RunObserver {
     const headers = decoration?.headers
       ? { ...options?.headers, ...decoration.headers }
       : options?.headers;
+    const own = options?.onRetry;
+    const observed = decoration?.onRetry;
+    const onRetry =
+      own && observed
+        ? (retry: RetryInfo) => {
+            own(retry);
+            observed(retry);
+          }
+        : (own ?? observed);
     let ended = false;
     return {
       info,
-      options: { ...options, ...(headers && { headers }) } satisfies CallOptions,
+      options: {
+        ...options,
+        ...(headers && { headers }),
+        ...(onRetry && { onRetry }),
+      } satisfies CallOptions,
       end: (rest: Partial<LlmCallEndInfo>) => {
         if (ended) return;
         ended = true;

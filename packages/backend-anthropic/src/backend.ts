@@ -45,14 +45,14 @@ export function createAnthropicBackend(options: AnthropicBackendOptions = {}): L
         config,
         JSON.stringify(toAnthropicRequest(request, { defaultMaxTokens })),
         (body, status) => messageFrom(body, status, config.secrets),
-        { signal: call?.signal, headers: call?.headers },
+        { signal: call?.signal, headers: call?.headers, onRetry: call?.onRetry },
       ),
     stream: (request: LlmRequest, call?: CallOptions) =>
       exchangeStream(
         config,
         JSON.stringify(toAnthropicRequest(request, { defaultMaxTokens, stream: true })),
         (body) => decodeStream(body, config.secrets),
-        { signal: call?.signal, headers: call?.headers },
+        { signal: call?.signal, headers: call?.headers, onRetry: call?.onRetry },
       ),
   };
 }

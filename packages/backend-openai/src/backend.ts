@@ -39,14 +39,14 @@ export function createOpenAIBackend(options: OpenAIBackendOptions = {}): LlmBack
         config,
         JSON.stringify(toOpenAIRequest(request)),
         (body, status) => completionFrom(body, status, config.secrets),
-        { signal: call?.signal, headers: call?.headers },
+        { signal: call?.signal, headers: call?.headers, onRetry: call?.onRetry },
       ),
     stream: (request: LlmRequest, call?: CallOptions) =>
       exchangeStream(
         config,
         JSON.stringify(toOpenAIRequest(request, { stream: true })),
         (body) => decodeStream(body, config.secrets),
-        { signal: call?.signal, headers: call?.headers },
+        { signal: call?.signal, headers: call?.headers, onRetry: call?.onRetry },
       ),
   };
 }

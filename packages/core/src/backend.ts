@@ -1,3 +1,4 @@
+import type { RetryInfo } from "./http/upstream.js";
 import type { AssistantMessage, ChatMessage } from "./messages.js";
 import type { GenerationParams } from "./params.js";
 import type { ToolDefinition } from "./tools.js";
@@ -66,6 +67,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Extra HTTP headers for this call only, e.g. W3C `traceparent`; an adapter sends them after its own. */
   headers?: Record<string, string>;
+  /** Called before each retry of this call, besides the backend's own `onRetry` (a span event). */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 export interface LlmBackend {

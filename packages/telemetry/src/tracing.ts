@@ -1,5 +1,5 @@
 import type { LlmCallEndInfo, RunEndInfo, RunHooks } from "@aiproxy/agent-loop";
-import type { LlmRequest } from "@aiproxy/core";
+import { type LlmRequest, type RetryInfo, UpstreamError } from "@aiproxy/core";
 import {
   type Attributes,
   type Context,
@@ -133,7 +133,18 @@ export function startRunTrace(options: RunTraceOptions): RunTrace {
       calls.set(request, span);
       const headers: Record<string, string> = {};
       propagator.inject(trace.setSpan(parent, span), headers, defaultTextMapSetter);
-      return Object.keys(headers).length > 0 ? { headers } : undefined;
+      return {
+        ...(Object.keys(headers).length > 0 && { headers }),
+        onRetry: (retry: RetryInfo) =>
+          span.addEvent("retry", {
+            "aiproxy.retry.attempt": retry.attempt,
+            "aiproxy.retry.delay_ms": retry.delayMs,
+            "error.type": retry.error.code,
+            ...(UpstreamError.isInstance(retry.error) && {
+              "http.response.status_code": retry.error.upstreamStatus,
+            }),
+          }),
+      };
     },
     onLlmFirstToken: ({ request }) => {
       calls.get(request)?.addEvent("gen_ai.first_token");

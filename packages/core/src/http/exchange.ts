@@ -98,6 +98,8 @@ export interface ExchangeCallOptions {
   signal?: AbortSignal | undefined;
   /** Headers for this call only (trace context), over the config's. */
   headers?: Record<string, string> | undefined;
+  /** Called before each retry of this call, after the config's `onRetry`. */
+  onRetry?: ((info: RetryInfo) => void) | undefined;
 }
 
 /**
@@ -111,11 +113,11 @@ export async function exchangeJson<T>(
   config: ExchangeConfig,
   body: string,
   parse: (json: Record<string, unknown>, status: number) => T,
-  { signal, headers }: ExchangeCallOptions = {},
+  { signal, ...call }: ExchangeCallOptions = {},
 ): Promise<T> {
   const overall = deadline(config.timeoutMs, signal, "Upstream request");
   const attempts = new UpstreamAttempts(
-    withHeaders(config, headers),
+    forCall(config, call),
     overall.signal,
     Date.now() + config.timeoutMs,
   );
@@ -152,11 +154,11 @@ export async function* exchangeStream<T>(
   config: ExchangeConfig,
   body: string,
   decode: (body: UpstreamBody) => AsyncIterable<T>,
-  { signal, headers }: ExchangeCallOptions = {},
+  { signal, ...call }: ExchangeCallOptions = {},
 ): AsyncGenerator<T> {
   const overall = deadline(config.timeoutMs, signal, "Upstream request");
   const attempts = new UpstreamAttempts(
-    withHeaders(config, headers),
+    forCall(config, call),
     overall.signal,
     Date.now() + config.timeoutMs,
   );
@@ -186,8 +188,23 @@ export async function* exchangeStream<T>(
   }
 }
 
-function withHeaders(config: ExchangeConfig, headers: Record<string, string> | undefined) {
-  return headers ? { ...config, headers: { ...config.headers, ...headers } } : config;
+/** The config with one call's own headers and retry hook on top. */
+function forCall(
+  config: ExchangeConfig,
+  { headers, onRetry }: ExchangeCallOptions,
+): ExchangeConfig {
+  if (!headers && !onRetry) return config;
+  const own = config.onRetry;
+  return {
+    ...config,
+    headers: headers ? { ...config.headers, ...headers } : config.headers,
+    onRetry: onRetry
+      ? (info) => {
+          own?.(info);
+          onRetry(info);
+        }
+      : own,
+  };
 }
 
 function upstreamBody(upstream: UpstreamResponse, config: ExchangeConfig): UpstreamBody {
