@@ -249,6 +249,20 @@ describe("two-model strategy", () => {
     expect(answer.requests).toHaveLength(0);
   });
 
+  it("with context full the decider sees the whole conversation", async () => {
+    const decider = new Decider([{}]);
+    const answer = new FakeBackend([text("ok")]);
+    await runAgent({
+      backend: answer,
+      model: "small",
+      messages: [user("earlier"), { role: "assistant", content: "ok" }, user("now")],
+      toolset: tools(),
+      toolStrategy: strategy(decider, { context: "full" }),
+    }).result;
+    expect(decider.requests[0]?.messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(answer.requests[0]?.messages.map((m) => m.content)).toEqual(["earlier", "ok", "now"]);
+  });
+
   it("stops deciding after maxRounds", async () => {
     const always = { calls: [{ name: "search__find", args: {} }] };
     const decider = new Decider([always, always, always]);
