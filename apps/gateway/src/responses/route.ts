@@ -93,7 +93,7 @@ async function createResponse(c: Context<GatewayEnv>, options: ResponsesRouteOpt
   const headers: Record<string, string> = { "x-request-id": requestId };
   if (dropped.length > 0) headers[DROPPED_TOOLS_HEADER] = dropped.join(",");
   const storeIt = request.store !== false;
-  const ttlMs = (registry.config.responses?.ttl ?? 3600) * 1000;
+  const ttlMs = registry.config.responses.ttl * 1000;
   return toResponsesResponse(run, {
     model: request.model,
     request: echoed(request, storeIt),
@@ -145,7 +145,9 @@ async function listedTools(
   );
   const servers = selection.map((s) => s.server).filter((s) => !listed.has(s));
   if (servers.length === 0) return [];
-  const tools = await toolset.list({ signal });
+  // The run is under way: a listing that fails (the run lists its own tools
+  // and reports) must not leave it running unanswered, so it lists nothing.
+  const tools = await toolset.list({ signal }).catch(() => []);
   return servers.map((server) => ({
     id: responsesId("mcpl"),
     type: "mcp_list_tools",
