@@ -31,7 +31,8 @@ export function toOpenAIRequest(
     if (params[key] !== undefined) (body as Record<string, unknown>)[key] = params[key];
   }
   if (request.tools && request.tools.length > 0) {
-    body.tools = request.tools;
+    // `providerData` belongs to other adapters and is never sent.
+    body.tools = request.tools.map(({ providerData: _ignored, ...tool }) => tool);
     // OpenAI rejects both fields in a request without tools.
     if (params.tool_choice !== undefined) body.tool_choice = params.tool_choice;
     if (params.parallel_tool_calls !== undefined) {
@@ -69,8 +70,10 @@ function toMessages(messages: ChatMessage[]): OpenAIMessageParam[] {
       case "tool":
         out.push(toolMessage(message, pendingImages));
         break;
-      default:
-        out.push(message);
+      default: {
+        const { providerData: _ignored, ...rest } = message;
+        out.push(rest);
+      }
     }
   }
   flushImages();

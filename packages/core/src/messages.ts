@@ -20,12 +20,20 @@ export interface SystemMessage {
   role: "system" | "developer";
   content: string | TextPart[];
   name?: string;
+  /**
+   * Opaque data only one adapter reads: the client's own form of this
+   * message (e.g. Anthropic blocks with `cache_control`), sent instead of
+   * the canonical one by the adapter that understands it, ignored by others.
+   */
+  providerData?: Record<string, unknown>;
 }
 
 export interface UserMessage {
   role: "user";
   content: string | ContentPart[];
   name?: string;
+  /** As on SystemMessage: the client's own form of the message, for one adapter. */
+  providerData?: Record<string, unknown>;
 }
 
 export interface ToolCall {
@@ -55,6 +63,8 @@ export interface ToolMessage {
   content: string | ContentPart[];
   /** Set when the tool failed, so adapters with a native flag (Anthropic `is_error`) can use it. */
   isError?: boolean;
+  /** As on SystemMessage: the client's own form of the message, for one adapter. */
+  providerData?: Record<string, unknown>;
 }
 
 export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage;

@@ -12,6 +12,8 @@ export interface ToolDefinition {
     parameters?: JsonSchema;
     strict?: boolean;
   };
+  /** The client's own form of the tool (e.g. Anthropic's, with `cache_control`), for the adapter that reads it. */
+  providerData?: Record<string, unknown>;
 }
 
 /** OpenAI's `tool_choice`: a mode, or one function the model must call. */
