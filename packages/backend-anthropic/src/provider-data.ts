@@ -6,7 +6,8 @@ import type { AnthropicContentBlock } from "./wire.js";
  * their signatures) can be sent back unchanged on the next turn.
  */
 export interface AnthropicProviderData {
-  anthropic: { content: AnthropicContentBlock[] };
+  /** `stop_sequence`: which of the request's stop sequences ended the turn, for a renderer to report. */
+  anthropic: { content: AnthropicContentBlock[]; stop_sequence?: string };
 }
 
 /** Blocks the canonical message can carry itself; any other makes the turn worth storing. */
@@ -14,7 +15,10 @@ const CANONICAL_TYPES = new Set(["text", "tool_use"]);
 
 export function providerDataFor(
   blocks: AnthropicContentBlock[],
+  stopSequence?: string,
 ): AnthropicProviderData | undefined {
+  if (stopSequence !== undefined)
+    return { anthropic: { content: blocks, stop_sequence: stopSequence } };
   if (blocks.every((block) => CANONICAL_TYPES.has(block.type))) return undefined;
   return { anthropic: { content: blocks } };
 }

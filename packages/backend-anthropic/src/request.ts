@@ -9,6 +9,7 @@ import {
   type ToolDefinition,
   type ToolMessage,
 } from "@aiproxy/core";
+import { nativeMessage, nativeSystem, nativeTool } from "./native.js";
 import { storedContent } from "./provider-data.js";
 import type {
   AnthropicContentBlock,
@@ -74,14 +75,22 @@ export function toAnthropicRequest(
   return request.extraBody ? { ...body, ...request.extraBody } : body;
 }
 
-/** Every system and developer message, wherever it sits, in order. */
-function systemPrompt(messages: ChatMessage[]): string | undefined {
-  const parts: string[] = [];
-  for (const message of messages) {
-    if (message.role !== "system" && message.role !== "developer") continue;
-    const text = contentText(message.content);
-    if (text) parts.push(text);
+/**
+ * Every system and developer message, wherever it sits, in order, except
+ * the client's own inline system turns (sent in `messages`). Blocks when a
+ * client sent blocks (their `cache_control` kept), otherwise one string.
+ */
+function systemPrompt(messages: ChatMessage[]): string | AnthropicTextBlock[] | undefined {
+  const system = messages.filter(
+    (m) => (m.role === "system" || m.role === "developer") && !nativeMessage(m)?.inline,
+  );
+  if (system.some((m) => nativeSystem(m))) {
+    return system.flatMap((m) => {
+      const text = contentText(m.content);
+      return nativeSystem(m) ?? (text ? [{ type: "text" as const, text }] : []);
+    });
   }
+  const parts = system.map((m) => contentText(m.content)).filter(Boolean);
   return parts.length > 0 ? parts.join("\n\n") : undefined;
 }
 
@@ -89,18 +98,23 @@ function toAnthropicMessages(messages: ChatMessage[]): AnthropicMessageParam[] {
   const turns: AnthropicMessageParam[] = [];
   for (const message of messages) {
     let turn: AnthropicMessageParam;
+    // A copy: merging turns below must not change what the message carries.
+    const native =
+      message.role === "assistant" ? undefined : nativeMessage(message)?.content.slice();
     switch (message.role) {
       case "system":
       case "developer":
-        continue;
+        if (!nativeMessage(message)?.inline) continue;
+        turn = { role: "system", content: native ?? [] };
+        break;
       case "user":
-        turn = { role: "user", content: toBlocks(message.content) };
+        turn = { role: "user", content: native ?? toBlocks(message.content) };
         break;
       case "assistant":
         turn = { role: "assistant", content: assistantBlocks(message) };
         break;
       case "tool":
-        turn = { role: "user", content: [toolResultBlock(message)] };
+        turn = { role: "user", content: native ?? [toolResultBlock(message)] };
         break;
     }
     if (turn.content.length === 0) continue;
@@ -233,6 +247,8 @@ function toolResultBlock(message: ToolMessage): AnthropicContentBlock {
 }
 
 function toAnthropicTool(tool: ToolDefinition): AnthropicTool {
+  const native = nativeTool(tool);
+  if (native) return native;
   const { name, description, parameters } = tool.function;
   // OpenAI allows a tool without parameters; Anthropic needs an object schema.
   const input_schema = (

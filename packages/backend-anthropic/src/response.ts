@@ -60,7 +60,7 @@ export function assembleCompletion(
   if (message.stop_reason === "refusal" && typeof explanation === "string") {
     assistant.refusal = explanation;
   }
-  const providerData = providerDataFor(blocks);
+  const providerData = providerDataFor(blocks, stopSequenceOf(message));
   if (providerData) assistant.providerData = { ...providerData };
 
   const completion: Completion = {
@@ -70,6 +70,13 @@ export function assembleCompletion(
   };
   if (typeof message.id === "string") completion.id = message.id;
   return completion;
+}
+
+/** The stop sequence that ended the turn, when one did; the canonical finish reason is just "stop". */
+function stopSequenceOf(message: AnthropicMessage): string | undefined {
+  return message.stop_reason === "stop_sequence" && typeof message.stop_sequence === "string"
+    ? message.stop_sequence
+    : undefined;
 }
 
 export function finishReasonOf(stopReason: string | null | undefined): FinishReason {

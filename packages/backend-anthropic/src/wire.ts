@@ -57,14 +57,17 @@ export type AnthropicContentBlock =
   | AnthropicOtherBlock;
 
 export interface AnthropicMessageParam {
-  role: "user" | "assistant";
+  /** `system` only where the client put a system turn inside `messages` itself (Claude Code does). */
+  role: "user" | "assistant" | "system";
   content: AnthropicContentBlock[];
 }
 
 export interface AnthropicTool {
   name: string;
   description?: string;
-  input_schema: { type: "object"; [key: string]: unknown };
+  input_schema?: { type: "object"; [key: string]: unknown };
+  /** `cache_control`, `defer_loading`, a server tool's `type`, and whatever comes next. */
+  [key: string]: unknown;
 }
 
 export type AnthropicToolChoice =
@@ -77,7 +80,7 @@ export interface AnthropicMessagesRequest {
   model: string;
   max_tokens: number;
   messages: AnthropicMessageParam[];
-  system?: string;
+  system?: string | AnthropicTextBlock[];
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   temperature?: number;

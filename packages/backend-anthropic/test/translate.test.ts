@@ -488,6 +488,122 @@ describe("providerData round trip", () => {
   });
 });
 
+describe("the client's own Anthropic form (providerData.anthropic)", () => {
+  const cached = { type: "ephemeral" };
+  const pdf = {
+    type: "document",
+    source: { type: "base64", media_type: "application/pdf", data: "JVBERi0=" },
+    cache_control: cached,
+  };
+
+  it("sends system blocks, inline system turns, user blocks, tool results and tools as they came", () => {
+    const readTool = {
+      name: "Read",
+      input_schema: { type: "object" },
+      cache_control: cached,
+      defer_loading: true,
+    };
+    const toolResult = {
+      type: "tool_result",
+      tool_use_id: "toolu_1",
+      content: [{ type: "search_result", source: "x", title: "t", content: [] }],
+      cache_control: cached,
+    };
+    const body = toAnthropicRequest(
+      req(
+        [
+          {
+            role: "system",
+            content: "Be brief.",
+            providerData: {
+              anthropic: { content: [{ type: "text", text: "Be brief.", cache_control: cached }] },
+            },
+          },
+          { role: "system", content: "Assistant default." },
+          {
+            role: "user",
+            content: [{ type: "text", text: "Read this" }],
+            providerData: {
+              anthropic: {
+                content: [{ type: "text", text: "Read this" }, pdf, { type: "newer_block" }],
+              },
+            },
+          },
+          {
+            role: "system",
+            content: "Env",
+            providerData: { anthropic: { content: [{ type: "text", text: "Env" }], inline: true } },
+          },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [
+              { id: "toolu_1", type: "function", function: { name: "Read", arguments: "{}" } },
+            ],
+          },
+          {
+            role: "tool",
+            tool_call_id: "toolu_1",
+            content: "",
+            providerData: { anthropic: { content: [toolResult] } },
+          },
+          { role: "user", content: "and then?" },
+        ],
+        {
+          tools: [
+            { type: "function", function: { name: "mcp__add", parameters: { type: "object" } } },
+            {
+              type: "function",
+              function: { name: "Read", parameters: { type: "object" } },
+              providerData: { anthropic: { tool: readTool } },
+            },
+          ],
+        },
+      ),
+    );
+    expect(body.system).toEqual([
+      { type: "text", text: "Be brief.", cache_control: cached },
+      { type: "text", text: "Assistant default." },
+    ]);
+    expect(body.messages).toEqual([
+      {
+        role: "user",
+        content: [{ type: "text", text: "Read this" }, pdf, { type: "newer_block" }],
+      },
+      { role: "system", content: [{ type: "text", text: "Env" }] },
+      {
+        role: "assistant",
+        content: [{ type: "tool_use", id: "toolu_1", name: "Read", input: {} }],
+      },
+      { role: "user", content: [toolResult, { type: "text", text: "and then?" }] },
+    ]);
+    expect(body.tools).toEqual([{ name: "mcp__add", input_schema: { type: "object" } }, readTool]);
+  });
+
+  it("does not change the stored blocks when turns are merged", () => {
+    const stored = [{ type: "text", text: "first" }];
+    const messages: ChatMessage[] = [
+      { role: "user", content: "first", providerData: { anthropic: { content: stored } } },
+      { role: "user", content: "second" },
+    ];
+    const body = toAnthropicRequest(req(messages));
+    expect(body.messages[0]?.content).toHaveLength(2);
+    expect(stored).toEqual([{ type: "text", text: "first" }]);
+  });
+
+  it("keeps the stop sequence that ended a response", () => {
+    const completion = fromAnthropicMessage({
+      content: [{ type: "text", text: "1, 2" }],
+      stop_reason: "stop_sequence",
+      stop_sequence: "3",
+    });
+    expect(completion.finishReason).toBe("stop");
+    expect(completion.message.providerData).toEqual({
+      anthropic: { content: [{ type: "text", text: "1, 2" }], stop_sequence: "3" },
+    });
+  });
+});
+
 describe("response mapping", () => {
   it.each([
     ["end_turn", "stop"],
