@@ -103,6 +103,35 @@ describe("toAnthropicMessage", () => {
     expect(refusal.stop_reason).toBe("refusal");
   });
 
+  it("reports the stop sequence an Anthropic backend says ended the turn, streamed and not", async () => {
+    const stopped = (): BackendEvent[] => [
+      { type: "text-delta", delta: "one, two" },
+      {
+        type: "finish",
+        finishReason: "stop",
+        usage: usage(3, 2),
+        message: {
+          role: "assistant",
+          content: "one, two",
+          providerData: {
+            anthropic: { content: [{ type: "text", text: "one, two" }], stop_sequence: "three" },
+          },
+        },
+      },
+    ];
+    const message = await toAnthropicMessage(
+      runAgent({ backend: new FakeBackend([stopped()]), model: "m", messages }),
+      { model: "a" },
+    );
+    expect(message).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: "three" });
+    const streamed = await events(
+      runAgent({ backend: new FakeBackend([stopped()]), model: "m", messages }),
+    );
+    expect(streamed.find((e) => e.type === "message_delta")).toMatchObject({
+      delta: { stop_reason: "stop_sequence", stop_sequence: "three" },
+    });
+  });
+
   it("ends with tool_use blocks when the model calls a client tool", async () => {
     const backend = new FakeBackend([
       calls([{ id: "toolu_1", name: "get_weather", args: { city: "Oslo" } }], {

@@ -170,11 +170,20 @@ export class MessageEventProducer implements AsyncIterator<EventItem> {
         if (!this.#pinged) this.#ping();
         const { result } = event;
         this.result = result;
-        this.message.stop_reason = toStopReason(result.finishReason);
+        const stopSequence = stopSequenceOf(result.message.providerData);
+        this.message.stop_reason =
+          stopSequence !== undefined && result.finishReason === "stop"
+            ? "stop_sequence"
+            : toStopReason(result.finishReason);
+        if (this.message.stop_reason === "stop_sequence")
+          this.message.stop_sequence = stopSequence ?? null;
         this.message.usage = toAnthropicUsage(result.usage);
         this.#push({
           type: "message_delta",
-          delta: { stop_reason: this.message.stop_reason, stop_sequence: null },
+          delta: {
+            stop_reason: this.message.stop_reason,
+            stop_sequence: this.message.stop_sequence,
+          },
           usage: this.message.usage,
         });
         this.#push({ type: "message_stop" });
@@ -249,6 +258,12 @@ export class MessageEventProducer implements AsyncIterator<EventItem> {
   #push(event: AnthropicStreamEvent): void {
     this.#pending.push({ event });
   }
+}
+
+/** The stop sequence an Anthropic backend said ended the turn (its `providerData`). */
+function stopSequenceOf(providerData: Record<string, unknown> | undefined): string | undefined {
+  const anthropic = providerData?.anthropic as { stop_sequence?: unknown } | undefined;
+  return typeof anthropic?.stop_sequence === "string" ? anthropic.stop_sequence : undefined;
 }
 
 /** Tool arguments as the object Anthropic's `input` must be; anything else is `{}`. */
