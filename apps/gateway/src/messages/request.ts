@@ -100,12 +100,15 @@ const fields = {
 };
 
 /**
- * Anthropic's Messages request. Fields the gateway has no use for (and
- * unknown ones) are dropped, as on the chat surface.
+ * Anthropic's Messages request. Unknown fields are kept: an Anthropic
+ * backend is sent them as they came (see `nativeFields`), any other never.
  */
-const messagesRequestSchema = z.object({ ...fields, max_tokens: z.number().int().positive() });
+const messagesRequestSchema = z.looseObject({
+  ...fields,
+  max_tokens: z.number().int().positive(),
+});
 /** `count_tokens` takes the same body without `max_tokens` or `stream`. */
-const countTokensRequestSchema = z.object(fields);
+const countTokensRequestSchema = z.looseObject(fields);
 
 export type MessagesRequest = z.output<typeof countTokensRequestSchema> & { max_tokens?: number };
 
@@ -142,32 +145,46 @@ export interface MessagesRun {
 
 export interface ToCanonicalOptions {
   /**
-   * True when the assistant's backend speaks Anthropic's wire: thinking
-   * blocks go back to it (with their signatures), and `top_k` and
-   * `thinking` are forwarded. An OpenAI-compatible backend has no place
-   * for them, so they are dropped there.
+   * True when the assistant's backend speaks Anthropic's wire: every
+   * message and tool keeps the client's own form beside the canonical one
+   * (`providerData.anthropic`, which only that adapter reads), and every
+   * top-level field the gateway does not set itself is forwarded. An
+   * OpenAI-compatible backend gets the mapping documented in the README.
    */
   anthropicBackend: boolean;
 }
 
 /**
- * A Messages request in canonical (OpenAI chat) terms. Rules for what has
- * no canonical form: text documents become text; thinking blocks in the
- * history are kept for an Anthropic backend and dropped for any other;
- * `mcp_tool_use` / `mcp_tool_result` blocks (the gateway's own tool
- * activity, sent back) are dropped; any other block type is a 400.
+ * A Messages request in canonical (OpenAI chat) terms. For an Anthropic
+ * backend nothing is lost: the client's blocks ride along as they came
+ * (`cache_control`, signatures, PDFs, types this code does not know). For
+ * any other: text documents become text; thinking blocks and `cache_control`
+ * are dropped; tools with `defer_loading` are left out; any other block type
+ * is a 400. Either way `mcp_tool_use` / `mcp_tool_result` blocks (the
+ * gateway's own tool activity, sent back) are dropped.
  */
 export function toCanonical(request: MessagesRequest, options: ToCanonicalOptions): MessagesRun {
+  const native = options.anthropicBackend;
   const messages: ChatMessage[] = [];
   const system = systemText(request.system);
-  if (system) messages.push({ role: "system", content: system });
+  if (system) {
+    const message: ChatMessage = { role: "system", content: system };
+    if (native && Array.isArray(request.system))
+      message.providerData = { anthropic: { content: request.system } };
+    messages.push(message);
+  }
 
   let openToolUses = new Set<string>();
   request.messages.forEach((m, i) => {
     const at = `messages.${i}.content`;
     if (m.role === "system") {
       const text = typeof m.content === "string" ? m.content : textOf(m.content, at);
-      if (text) messages.push({ role: "system", content: text });
+      if (!text) return;
+      const message: ChatMessage = { role: "system", content: text };
+      // Claude Code's system turn inside `messages`: Anthropic takes it there, in its place.
+      if (native)
+        message.providerData = { anthropic: { content: blocksOf(m.content), inline: true } };
+      messages.push(message);
       return;
     }
     if (m.role === "assistant") {
@@ -182,16 +199,22 @@ export function toCanonical(request: MessagesRequest, options: ToCanonicalOption
         message: `messages.${i}: all messages must have non-empty content except for the optional final assistant message`,
         param: at,
       });
-    messages.push(...userMessages(m.content, at, openToolUses));
+    messages.push(...userMessages(m.content, at, openToolUses, native));
     openToolUses = new Set();
   });
 
   return {
     messages,
-    clientTools: clientTools(request.tools),
+    clientTools: clientTools(request.tools, native),
     params: params(request),
-    extraBody: options.anthropicBackend ? anthropicOnly(request) : {},
+    extraBody: native ? nativeFields(request) : {},
   };
+}
+
+function blocksOf(content: string | Array<{ type: string }>): Array<{ type: string }> {
+  if (typeof content !== "string") return content;
+  const text: { type: string; text: string } = { type: "text", text: content };
+  return [text];
 }
 
 function systemText(system: MessagesRequest["system"]): string {
@@ -213,10 +236,14 @@ function userMessages(
   content: string | Array<{ type: string }>,
   at: string,
   openToolUses: Set<string>,
+  native: boolean,
 ): ChatMessage[] {
   if (typeof content === "string") return [{ role: "user", content }];
   const results: ToolMessage[] = [];
   const parts: ContentPart[] = [];
+  const others: Array<{ type: string }> = [];
+  const partsOf = (block: { type: string }, where: string) =>
+    native ? nativePart(block, where) : userPart(block, where);
   content.forEach((block, j) => {
     const where = `${at}.${j}`;
     switch (block.type) {
@@ -230,23 +257,52 @@ function userMessages(
         const resultContent =
           typeof result.content === "string"
             ? result.content
-            : (result.content ?? []).flatMap((part, k) => userPart(part, `${where}.content.${k}`));
+            : (result.content ?? []).flatMap((part, k) => partsOf(part, `${where}.content.${k}`));
         const message: ToolMessage = {
           role: "tool",
           tool_call_id: result.tool_use_id,
           content: resultContent,
         };
         if (result.is_error) message.isError = true;
+        if (native) message.providerData = { anthropic: { content: [block] } };
         results.push(message);
         return;
       }
       default:
-        parts.push(...userPart(block, where));
+        parts.push(...partsOf(block, where));
+        others.push(block);
     }
   });
   const out: ChatMessage[] = [...results];
-  if (parts.length > 0) out.push({ role: "user", content: parts });
+  if (native && others.length > 0)
+    out.push({ role: "user", content: parts, providerData: { anthropic: { content: others } } });
+  else if (parts.length > 0) out.push({ role: "user", content: parts });
   return out;
+}
+
+/**
+ * A block bound for an Anthropic backend, which is sent the block itself:
+ * its canonical parts are what the gateway can read of it, and a block it
+ * cannot read (a PDF, a type newer than this code) has none rather than
+ * being refused. Images are still checked against Anthropic's limit.
+ */
+function nativePart(block: { type: string }, where: string): ContentPart[] {
+  switch (block.type) {
+    case "text":
+    case "image":
+      return userPart(block, where);
+    case "document": {
+      const document = documentBlock.safeParse(block);
+      if (!document.success) return userPart(block, where);
+      try {
+        return [{ type: "text", text: documentText(document.data, where) }];
+      } catch {
+        return [];
+      }
+    }
+    default:
+      return [];
+  }
 }
 
 /** A user block (or a tool result's) as canonical parts. */
@@ -307,7 +363,6 @@ function assistantMessage(
   let text = "";
   const toolCalls: ToolCall[] = [];
   const kept: Array<Record<string, unknown>> = [];
-  let needsProviderData = false;
   content.forEach((block, j) => {
     const where = `${at}.${j}`;
     switch (block.type) {
@@ -329,7 +384,6 @@ function assistantMessage(
       case "redacted_thinking":
         if (block.type === "thinking") check(thinkingBlock, block, where);
         else check(redactedThinkingBlock, block, where);
-        needsProviderData = true;
         kept.push(block);
         return;
       case "mcp_tool_use":
@@ -337,7 +391,8 @@ function assistantMessage(
         // The gateway's own tool activity: the rounds already ran on the server.
         return;
       default:
-        unsupported(block.type, where);
+        if (!options.anthropicBackend) unsupported(block.type, where);
+        kept.push(block);
     }
   });
   const message: AssistantMessage = {
@@ -345,15 +400,36 @@ function assistantMessage(
     content: text || (toolCalls.length > 0 ? null : ""),
   };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  // The Anthropic adapter sends a turn it finds here back exactly, signatures included.
-  if (needsProviderData && options.anthropicBackend)
-    message.providerData = { anthropic: { content: kept } };
+  // The Anthropic adapter sends a turn it finds here back exactly, signatures
+  // and `cache_control` included.
+  if (options.anthropicBackend) message.providerData = { anthropic: { content: kept } };
   return message;
 }
 
-function clientTools(tools: MessagesRequest["tools"]): ToolDefinition[] | undefined {
+/**
+ * For an Anthropic backend every tool is sent as the client declared it
+ * (server tools and `defer_loading` included). Any other backend gets the
+ * client tools as functions, without the deferred ones: they are meant to
+ * stay out of the model's context until a tool search finds them, which an
+ * OpenAI-compatible backend cannot do.
+ */
+function clientTools(
+  tools: MessagesRequest["tools"],
+  native: boolean,
+): ToolDefinition[] | undefined {
   if (!tools?.length) return undefined;
-  return tools.map((t, i) => {
+  if (native)
+    return tools.map((t) => ({
+      type: "function",
+      function: {
+        name: t.name,
+        ...(t.description && { description: t.description }),
+        parameters: (t.input_schema as Record<string, unknown> | undefined) ?? { type: "object" },
+      },
+      providerData: { anthropic: { tool: t } },
+    }));
+  const offered = tools.flatMap((t, i) => {
+    if (t.defer_loading === true) return [];
     if (t.type != null && t.type !== "custom")
       throw new InvalidRequestError({
         message: `tools.${i}: server tool type '${t.type}' is not supported by this gateway; only client tools (with input_schema) are`,
@@ -369,8 +445,9 @@ function clientTools(tools: MessagesRequest["tools"]): ToolDefinition[] | undefi
       function: { name: t.name, parameters: t.input_schema as Record<string, unknown> },
     };
     if (t.description) definition.function.description = t.description;
-    return definition;
+    return [definition];
   });
+  return offered.length > 0 ? offered : undefined;
 }
 
 function params(request: MessagesRequest): GenerationParams {
@@ -402,11 +479,29 @@ function toolChoiceOf(choice: NonNullable<MessagesRequest["tool_choice"]>): Tool
   }
 }
 
-/** Fields only Anthropic's wire has, forwarded as they came. */
-function anthropicOnly(request: MessagesRequest): Record<string, unknown> {
+/** Top-level fields the gateway sets itself from the canonical request; every other is forwarded. */
+const REWRITTEN = new Set([
+  "model",
+  "messages",
+  "system",
+  "tools",
+  "tool_choice",
+  "max_tokens",
+  "temperature",
+  "top_p",
+  "stop_sequences",
+  "stream",
+]);
+
+/**
+ * What an Anthropic backend gets as the client sent it: `thinking`,
+ * `top_k`, `metadata`, `context_management`, `output_config`, and fields
+ * newer than this code.
+ */
+function nativeFields(request: MessagesRequest): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (request.top_k != null) out.top_k = request.top_k;
-  if (request.thinking) out.thinking = request.thinking;
+  for (const [key, value] of Object.entries(request))
+    if (!REWRITTEN.has(key) && value !== undefined && value !== null) out[key] = value;
   return out;
 }
 

@@ -26,10 +26,15 @@ export function messages({ registry, runs }: MessagesRouteOptions) {
     const { run, lease, requestId } = runs.start(c, {
       model: request.model,
       logMessage: "messages",
-      build: (lease) => ({
-        ...toCanonical(request, { anthropicBackend: isAnthropic(registry, lease) }),
-        stream,
-      }),
+      build: (lease) => {
+        const anthropicBackend = isAnthropic(registry, lease);
+        const headers = anthropicBackend ? betaHeader(c, registry, lease) : undefined;
+        return {
+          ...toCanonical(request, { anthropicBackend }),
+          ...(headers && { headers }),
+          stream,
+        };
+      },
     });
     return toAnthropicResponse(run, {
       model: request.model,
@@ -98,6 +103,30 @@ function estimateInput(request: MessagesRequest, lease: AssistantLease, mcpTools
     ...(canonical.clientTools ?? []),
   ];
   return { model: assistant.model, messages, tools };
+}
+
+/**
+ * The client's `anthropic-beta` features, for an Anthropic backend; the
+ * backend's own (its `default_headers`) are kept beside them, since the
+ * call's header replaces the default one.
+ */
+function betaHeader(
+  c: Context<GatewayEnv>,
+  registry: Registry,
+  lease: AssistantLease,
+): Record<string, string> | undefined {
+  const client = c.req.header("anthropic-beta");
+  if (!client) return undefined;
+  const backend = registry.config.backends[lease.assistant.backend];
+  const defaults: Record<string, string> =
+    backend && "default_headers" in backend ? backend.default_headers : {};
+  const own = Object.entries(defaults).find(([name]) => name.toLowerCase() === "anthropic-beta");
+  const features = new Set(
+    [own?.[1] ?? "", client]
+      .flatMap((list) => list.split(",").map((f) => f.trim()))
+      .filter(Boolean),
+  );
+  return { "anthropic-beta": [...features].join(",") };
 }
 
 function isAnthropic(registry: Registry, lease: AssistantLease): boolean {
