@@ -69,6 +69,12 @@ export interface LlmCallDecoration {
   onRetry?: (info: RetryInfo) => void;
 }
 
+/** What `onToolCallStart` may hand back for that one call. */
+export interface ToolCallDecoration {
+  /** Trace context for the tool's server: HTTP headers, and `_meta` of the MCP request. */
+  headers?: Record<string, string>;
+}
+
 /**
  * Observers of one run, in the manner of the Agents SDK's `RunHooks`: metrics
  * and tracing are built on them. Every hook is optional and called
@@ -81,7 +87,8 @@ export interface RunHooks {
   /** The first text or reasoning delta of a streamed call, or a non-streamed call's answer. */
   onLlmFirstToken?(info: LlmCallStartInfo): void;
   onLlmCallEnd?(info: LlmCallEndInfo): void;
-  onToolCallStart?(info: ToolCallStartInfo): void;
+  /** May return headers for the tool call (trace context for the MCP server). */
+  onToolCallStart?(info: ToolCallStartInfo): ToolCallDecoration | undefined;
   onToolCallEnd?(info: ToolCallEndInfo): void;
   onRunEnd?(info: RunEndInfo): void;
 }
@@ -118,7 +125,14 @@ export function combineHooks(...all: (RunHooks | undefined)[]): RunHooks {
     },
     onLlmFirstToken: (info) => each(hooks, (h) => h.onLlmFirstToken?.(info)),
     onLlmCallEnd: (info) => each(hooks, (h) => h.onLlmCallEnd?.(info)),
-    onToolCallStart: (info) => each(hooks, (h) => h.onToolCallStart?.(info)),
+    onToolCallStart: (info) => {
+      let headers: Record<string, string> | undefined;
+      each(hooks, (h) => {
+        const decoration = h.onToolCallStart?.(info);
+        if (decoration?.headers) headers = { ...headers, ...decoration.headers };
+      });
+      return headers ? { headers } : undefined;
+    },
     onToolCallEnd: (info) => each(hooks, (h) => h.onToolCallEnd?.(info)),
     onRunEnd: (info) => each(hooks, (h) => h.onRunEnd?.(info)),
   };

@@ -7,6 +7,7 @@ export {
   type RunHooks,
   type StepEndInfo,
   type StepStartInfo,
+  type ToolCallDecoration,
   type ToolCallEndInfo,
   type ToolCallStartInfo,
 } from "./hooks.js";
@@ -16,6 +17,9 @@ export type {
   AgentEvent,
   AgentResult,
   AgentRun,
+  ApprovalCall,
+  ApprovalDecision,
+  ApprovalVerdict,
   DeferredStrategy,
   FallbackCall,
   RunAgentOptions,

@@ -7,6 +7,7 @@ import type {
   LlmRequest,
   Logger,
   RetryInfo,
+  Toolset,
 } from "@aiproxy/core";
 import type { LlmCallEndInfo, LlmCallStartInfo, RunHooks, ToolCallStartInfo } from "./hooks.js";
 import type { AgentEvent, AgentResult, RunAgentOptions } from "./types.js";
@@ -21,7 +22,10 @@ export class RunObserver {
   readonly #logger: Logger;
   readonly #started = performance.now();
   #step = 0;
-  readonly #tools = new Map<string, { info: ToolCallStartInfo; started: number }>();
+  readonly #tools = new Map<
+    string,
+    { info: ToolCallStartInfo; headers: Record<string, string> | undefined }
+  >();
 
   constructor(hooks: RunHooks, logger: Logger) {
     this.#hooks = hooks;
@@ -31,6 +35,7 @@ export class RunObserver {
   /** The options with every backend the run may call wrapped. */
   wrapOptions(options: RunAgentOptions): RunAgentOptions {
     const wrapped: RunAgentOptions = { ...options, backend: this.#wrapBackend(options.backend) };
+    if (options.toolset) wrapped.toolset = this.#wrapToolset(options.toolset);
     const strategy = options.toolStrategy;
     if (strategy?.kind === "two-model")
       wrapped.toolStrategy = { ...strategy, backend: this.#wrapBackend(strategy.backend) };
@@ -60,8 +65,8 @@ export class RunObserver {
           ...(event.tool !== undefined && { tool: event.tool }),
           arguments: event.arguments,
         };
-        this.#tools.set(event.callId, { info, started: performance.now() });
-        this.#call("onToolCallStart", info);
+        const decoration = this.#call("onToolCallStart", info);
+        this.#tools.set(event.callId, { info, headers: decoration?.headers });
         break;
       }
       case "tool-result": {
@@ -87,6 +92,22 @@ export class RunObserver {
 
   end(outcome: { result: AgentResult } | { error: AiProxyError }): void {
     this.#call("onRunEnd", { durationMs: performance.now() - this.#started, ...outcome });
+  }
+
+  /** Hands each call the headers its observers returned at `onToolCallStart`. */
+  #wrapToolset(toolset: Toolset): Toolset {
+    return {
+      list: (options) => toolset.list(options),
+      call: (name, args, options) => {
+        const headers =
+          options?.callId !== undefined ? this.#tools.get(options.callId)?.headers : undefined;
+        return toolset.call(
+          name,
+          args,
+          headers ? { ...options, headers: { ...options?.headers, ...headers } } : options,
+        );
+      },
+    };
   }
 
   #wrapBackend(backend: LlmBackend): LlmBackend {

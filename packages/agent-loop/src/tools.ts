@@ -159,7 +159,10 @@ async function execute(routed: RoutedCall, ctx: RoundContext): Promise<ToolResul
   const parsed = parseArguments(name, routed.call.function.arguments);
   if (!parsed.ok) return { isError: true, content: parsed.error };
   try {
-    return await ctx.toolset.call(name, parsed.args, { signal: ctx.signal });
+    return await ctx.toolset.call(name, parsed.args, {
+      signal: ctx.signal,
+      callId: routed.call.id,
+    });
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     // A Toolset should resolve a tool's own failure; a rejection is still the

@@ -19,6 +19,14 @@ export interface ToolResult {
 
 export interface ToolCallOptions {
   signal?: AbortSignal;
+  /** The model's id for this call, so an observer can tell two calls of one tool apart. */
+  callId?: string;
+  /**
+   * Trace context for this call only (W3C `traceparent`, `tracestate`): an
+   * MCP toolset sends it as HTTP headers to an HTTP server and in the
+   * request's `_meta`.
+   */
+  headers?: Record<string, string>;
 }
 
 /**

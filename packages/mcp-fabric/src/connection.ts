@@ -16,6 +16,7 @@ import { errorResult, toToolResult } from "./convert.js";
 import { Session } from "./session.js";
 import { RESULT_TOO_LARGE } from "./stdio-transport.js";
 import type { SkippedTool } from "./tool-list-guard.js";
+import { traceMeta, withTraceHeaders } from "./trace-context.js";
 import type { McpServerSpec, McpServerState, McpServerStatus, McpToolDescriptor } from "./types.js";
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -116,7 +117,7 @@ export class McpConnection {
   async callTool(
     tool: string,
     args: Record<string, unknown>,
-    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+    options: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {},
   ): Promise<ToolResult> {
     const { signal } = options;
     const server = this.spec.name;
@@ -135,10 +136,15 @@ export class McpConnection {
       signal?.addEventListener("abort", forward, { once: true });
       const timeout = options.timeoutMs ?? this.timeoutMs;
       try {
-        const result = await session.client.callTool({ name: tool, arguments: args }, undefined, {
-          signal: call.signal,
-          timeout,
-        });
+        const meta = traceMeta(options.headers);
+        const params = {
+          name: tool,
+          arguments: args,
+          ...(Object.keys(meta).length > 0 && { _meta: meta }),
+        };
+        const result = await withTraceHeaders(options.headers, () =>
+          session.client.callTool(params, undefined, { signal: call.signal, timeout }),
+        );
         this.failures = 0;
         return toToolResult(
           result as Parameters<typeof toToolResult>[0],

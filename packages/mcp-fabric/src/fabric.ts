@@ -101,7 +101,7 @@ export class McpFabric {
     server: string,
     tool: string,
     args: Record<string, unknown>,
-    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+    options: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {},
   ): Promise<ToolResult> {
     const connection = this.connections.get(server);
     if (!connection) return Promise.resolve(errorResult(`Unknown MCP server "${server}".`));

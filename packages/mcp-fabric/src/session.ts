@@ -6,6 +6,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { childEnvironment } from "./env.js";
 import { StdioTransport } from "./stdio-transport.js";
 import { type SkippedTool, ToolListGuard } from "./tool-list-guard.js";
+import { traceFetch } from "./trace-context.js";
 import type { McpServerSpec } from "./types.js";
 
 /** How much of a child's stderr is kept to explain a failure. */
@@ -42,10 +43,12 @@ function createTransport({ spec, maxMessageBytes, logger }: SessionInit): Transp
     case "sse":
       return new SSEClientTransport(new URL(spec.url), {
         requestInit: { headers: spec.headers ?? {} },
+        fetch: traceFetch,
       });
     case "streamable-http":
       return new StreamableHTTPClientTransport(new URL(spec.url), {
         requestInit: { headers: spec.headers ?? {} },
+        fetch: traceFetch,
       });
   }
 }

@@ -101,7 +101,7 @@ export class McpToolset implements Toolset {
     args: Record<string, unknown>,
     options: ToolCallOptions = {},
   ): Promise<ToolResult> {
-    const { signal } = options;
+    const { signal, headers } = options;
     if (signal?.aborted) throw abortError(signal);
     // A toolset called before it was listed, or for a tool added since, learns its routes first.
     if (!this.routes.has(name)) await this.list({ ...(signal && { signal }) });
@@ -111,7 +111,7 @@ export class McpToolset implements Toolset {
       route.server,
       route.tool,
       { ...args, ...route.pinned },
-      { ...(signal && { signal }) },
+      { ...(signal && { signal }), ...(headers && { headers }) },
     );
     const max = this.options.resultMaxChars;
     return max === undefined ? result : clipResult(result, max, this.options.resultClip);

@@ -166,14 +166,16 @@ export function startRunTrace(options: RunTraceOptions): RunTrace {
       if (info.server !== undefined) attributes["aiproxy.mcp.server"] = info.server;
       if (info.tool !== undefined) attributes["aiproxy.mcp.tool"] = info.tool;
       if (captureContent) attributes["gen_ai.tool.call.arguments"] = info.arguments;
-      tools.set(
-        info.callId,
-        tracer.startSpan(
-          `execute_tool ${info.name}`,
-          { kind: SpanKind.INTERNAL, attributes },
-          parentOf(info.step),
-        ),
+      const parent = parentOf(info.step);
+      const span = tracer.startSpan(
+        `execute_tool ${info.name}`,
+        { kind: SpanKind.INTERNAL, attributes },
+        parent,
       );
+      tools.set(info.callId, span);
+      const headers: Record<string, string> = {};
+      propagator.inject(trace.setSpan(parent, span), headers, defaultTextMapSetter);
+      return Object.keys(headers).length > 0 ? { headers } : undefined;
     },
     onToolCallEnd: (info) => {
       const span = tools.get(info.callId);
