@@ -1,7 +1,9 @@
 import {
+  answeredWhole,
   type BackendEvent,
   type CallOptions,
   type Completion,
+  completionEvents,
   type ExchangeConfig,
   type ExchangeOptions,
   exchangeJson,
@@ -78,9 +80,9 @@ function messageFrom(body: Record<string, unknown>, status: number, secrets: str
 
 /** One streamed response as backend events; a stream cut off before message_stop fails. */
 async function* decodeStream(body: UpstreamBody, secrets: string[]): AsyncGenerator<BackendEvent> {
-  if (/^application\/json\b/i.test(body.headers.get("content-type") ?? "")) {
+  if (answeredWhole(body)) {
     // A server that ignores `stream: true` answers with one whole message.
-    yield* eventsOf(messageFrom(await body.json(), body.status, secrets));
+    yield* completionEvents(messageFrom(await body.json(), body.status, secrets));
     return;
   }
   const state = new StreamState(body.status);
@@ -97,22 +99,4 @@ async function* decodeStream(body: UpstreamBody, secrets: string[]): AsyncGenera
     upstreamStatus: 0,
     message: "Upstream stream ended before message_stop",
   });
-}
-
-/** A whole completion as the events a stream of it would have produced. */
-function* eventsOf(completion: Completion): Generator<BackendEvent> {
-  const { message } = completion;
-  if (message.content) yield { type: "text-delta", delta: message.content };
-  for (const [index, call] of (message.tool_calls ?? []).entries()) {
-    yield { type: "tool-call-delta", index, id: call.id, name: call.function.name };
-    yield { type: "tool-call-delta", index, argumentsDelta: call.function.arguments };
-  }
-  const finish: BackendEvent = {
-    type: "finish",
-    finishReason: completion.finishReason,
-    usage: completion.usage,
-    message,
-  };
-  if (completion.id !== undefined) finish.id = completion.id;
-  yield finish;
 }

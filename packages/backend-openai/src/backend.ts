@@ -1,7 +1,9 @@
 import {
+  answeredWhole,
   type BackendEvent,
   type CallOptions,
   type Completion,
+  completionEvents,
   type ExchangeConfig,
   type ExchangeOptions,
   exchangeJson,
@@ -61,9 +63,9 @@ function resolveConfig(options: OpenAIBackendOptions): ExchangeConfig {
 
 /** One streamed response as backend events; a stream cut off before its end fails. */
 async function* decodeStream(body: UpstreamBody, secrets: string[]): AsyncGenerator<BackendEvent> {
-  if (isJson(body.headers)) {
+  if (answeredWhole(body)) {
     // A server that ignores `stream: true` answers with one whole completion.
-    yield* eventsOf(completionFrom(await body.json(), body.status, secrets));
+    yield* completionEvents(completionFrom(await body.json(), body.status, secrets));
     return;
   }
   const accumulator = new ChunkAccumulator({ secrets });
@@ -102,26 +104,4 @@ function completionFrom(
   // A well-formed answer that says nothing usable will not improve on a retry.
   assertChoices(body.choices, "message", status);
   return fromOpenAICompletion(body as OpenAIChatCompletion);
-}
-
-/** A whole completion as the events a stream of it would have produced. */
-function* eventsOf(completion: Completion): Generator<BackendEvent> {
-  const { message } = completion;
-  if (message.content) yield { type: "text-delta", delta: message.content };
-  for (const [index, call] of (message.tool_calls ?? []).entries()) {
-    yield { type: "tool-call-delta", index, id: call.id, name: call.function.name };
-    yield { type: "tool-call-delta", index, argumentsDelta: call.function.arguments };
-  }
-  const finish: BackendEvent = {
-    type: "finish",
-    finishReason: completion.finishReason,
-    usage: completion.usage,
-    message,
-  };
-  if (completion.id !== undefined) finish.id = completion.id;
-  yield finish;
-}
-
-function isJson(headers: Headers): boolean {
-  return /^application\/json\b/i.test(headers.get("content-type") ?? "");
 }
