@@ -13,13 +13,20 @@ import {
   untilAborted,
 } from "@aiproxy/core";
 import { toRunError } from "./abort.js";
+import {
+  answerHeldCalls,
+  approvalCall,
+  emitRefusal,
+  refusal,
+  splitForApproval,
+} from "./approval.js";
 import { RunChannel } from "./channel.js";
 import { DeferredCatalog, searchToolInfo } from "./deferred/catalog.js";
 import { type LoopContext, since } from "./loop-context.js";
 import { RunObserver } from "./observe.js";
 import { mergeParams, stepParams, withSystemPrompt } from "./params.js";
 import { callBackend } from "./step.js";
-import { buildCatalog, emitToolCall, routeCall, runToolRound } from "./tools.js";
+import { buildCatalog, emitToolCall, type RoutedCall, routeCall, runToolRound } from "./tools.js";
 import { driveTwoModel } from "./two-model/drive.js";
 import type {
   AgentEvent,
@@ -119,6 +126,20 @@ async function drive(
   let usage: Usage = emptyUsage();
   const steps: StepSummary[] = [];
   let rounds = 0;
+  if (options.approvals) {
+    // Step 0: the round an earlier run held, now answered, before any model call.
+    const held = await answerHeldCalls(ctx, options.approvals, 0);
+    if (held.answered) {
+      rounds++;
+      steps.push({
+        step: 0,
+        finishReason: "tool_calls",
+        usage: emptyUsage(),
+        toolCalls: held.summaries,
+        durationMs: 0,
+      });
+    }
+  }
 
   for (let step = 1; ; step++) {
     // A backend that checks its signal late would still be sent a request.
@@ -219,10 +240,11 @@ async function drive(
       return finish(message, "tool_calls", summaries);
     }
 
-    for (const r of routed) emitToolCall(r, step, emit);
+    const { run, held, refused } = splitForApproval(routed, options.approve);
+    for (const r of run) emitToolCall(r, step, emit);
     transcript.push(outcome.message);
     if (deferred) deferred.step = step;
-    const round = await runToolRound(routed, {
+    const round = await runToolRound(run, {
       step,
       toolset: deferred ?? options.toolset,
       catalog,
@@ -230,17 +252,45 @@ async function drive(
       emit,
       logger,
     });
-    transcript.push(...round.messages);
+    const refusals = refused.map((r) => refusal(r.call, undefined, false));
+    const refusedSummaries = refused.map((r, n) =>
+      emitRefusal(r, refusals[n] as (typeof refusals)[number], step, emit),
+    );
+    transcript.push(...round.messages, ...refusals);
     rounds++;
     steps.push({
       step,
       finishReason: "tool_calls",
       usage: outcome.usage,
-      toolCalls: round.summaries,
+      toolCalls: [...round.summaries, ...refusedSummaries],
       durationMs: since(started),
     });
+    if (held.length > 0) {
+      // Like client calls, held calls end the run: the transcript keeps them
+      // unanswered, for `approvals` to answer when the client comes back.
+      for (const r of held) emit({ ...heldCallEvent(r, step), held: true });
+      const result: AgentResult = {
+        message: outcome.message,
+        finishReason: "tool_calls",
+        usage,
+        steps,
+        messages: transcript,
+        held: held.map(approvalCall),
+      };
+      if (deferred) result.strategy = deferred.record();
+      logger.info({ step, held: held.length }, "tool calls held for approval end the run");
+      return result;
+    }
     logger.debug({ step, rounds, budget, tools: round.summaries.length }, "tool round finished");
   }
+}
+
+function heldCallEvent(
+  routed: RoutedCall,
+  step: number,
+): Extract<AgentEvent, { type: "tool-call" }> {
+  const call = approvalCall(routed);
+  return { type: "tool-call", step, ...call, client: false };
 }
 
 /** What the client reads when the budget ran out before the model wrote any answer. */

@@ -39,6 +39,40 @@ export interface RunAgentOptions {
   logger?: Logger;
   /** Observers of the run's steps, LLM calls and tool calls (metrics, tracing); see `combineHooks`. */
   hooks?: RunHooks;
+  /**
+   * Whether an MCP call may run: `run`, `hold` (it is not run; the run ends
+   * after the step's other calls, with `finishReason: "tool_calls"` and the
+   * call in `AgentResult.held`, for the client to approve), or `refuse` (the
+   * model gets a tool error saying it needs an approval nobody can give).
+   * Default: every call runs. Direct and deferred strategies only.
+   */
+  approve?: (call: ApprovalCall) => ApprovalVerdict;
+  /**
+   * The client's answers to calls an earlier run held. Set (even empty), the
+   * run first answers the unanswered tool calls in `messages`: approved ones
+   * run as one tool round, the rest get a refusal the model sees.
+   */
+  approvals?: ApprovalDecision[];
+}
+
+/** An MCP call as `approve` judges it. */
+export interface ApprovalCall {
+  callId: string;
+  /** The exposed name (`<server>__<tool>`). */
+  name: string;
+  server?: string;
+  tool?: string;
+  arguments: string;
+}
+
+export type ApprovalVerdict = "run" | "hold" | "refuse";
+
+/** The client's answer to a held call. */
+export interface ApprovalDecision {
+  callId: string;
+  approve: boolean;
+  /** Shown to the model with a refusal. */
+  reason?: string;
 }
 
 /** A tool call a strategy may make on its own (`TwoModelStrategy.fallback`). */
@@ -137,6 +171,8 @@ export type AgentEvent =
       arguments: string;
       /** True for the client's own tools: the run ends and hands the call to the client. */
       client: boolean;
+      /** An MCP call `approve` held: it is not run, and the run ends waiting for the client's approval. */
+      held?: true;
     }
   | {
       type: "tool-result";
@@ -186,6 +222,8 @@ export interface AgentResult {
   messages: ChatMessage[];
   /** Set by the two-model and deferred strategies. */
   strategy?: StrategyRecord;
+  /** MCP calls `approve` held: the run ended waiting for the client's answers (`approvals`). */
+  held?: ApprovalCall[];
 }
 
 /**

@@ -131,6 +131,7 @@ export class ResponseEventProducer implements AsyncIterator<EventItem> {
         this.#start();
         this.#closeOpen();
         if (event.client) this.#functionCall(event.callId, event.name, event.arguments);
+        else if (event.held) this.#approvalRequest(event);
         else this.#mcpCall(event);
         return;
       case "tool-result":
@@ -261,6 +262,18 @@ export class ResponseEventProducer implements AsyncIterator<EventItem> {
       arguments: args,
     });
     (this.response.output[index] as { status: string }).status = "completed";
+    this.#doneItem(index);
+  }
+
+  /** A held call: the client answers it with an `mcp_approval_response` naming this item's id. */
+  #approvalRequest(event: Extract<AgentEvent, { type: "tool-call" }>): void {
+    const index = this.#addItem({
+      id: responsesId("mcpr"),
+      type: "mcp_approval_request",
+      server_label: event.server ?? "",
+      name: event.tool ?? event.name,
+      arguments: event.arguments,
+    });
     this.#doneItem(index);
   }
 

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 
 /** `<prefix>_` and 48 hex characters, the shape of OpenAI's response and item ids. */
-export function responsesId(prefix: "resp" | "msg" | "fc" | "mcp" | "mcpl" | "rs"): string {
+export function responsesId(
+  prefix: "resp" | "msg" | "fc" | "mcp" | "mcpl" | "mcpr" | "rs",
+): string {
   return `${prefix}_${randomBytes(24).toString("hex")}`;
 }

@@ -10,6 +10,7 @@ export type {
   McpToolExecutionError,
   ResponseError,
   ResponseFunctionCall,
+  ResponseMcpApprovalRequest,
   ResponseMcpCall,
   ResponseMcpListTools,
   ResponseObject,

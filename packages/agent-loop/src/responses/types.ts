@@ -69,12 +69,22 @@ export interface ResponseMcpListTools {
   error: string | null;
 }
 
+/** An MCP call held for the client's approval (`mcp_approval_response`). */
+export interface ResponseMcpApprovalRequest {
+  id: string;
+  type: "mcp_approval_request";
+  server_label: string;
+  name: string;
+  arguments: string;
+}
+
 export type ResponseOutputItem =
   | ResponseOutputMessage
   | ResponseReasoningItem
   | ResponseFunctionCall
   | ResponseMcpCall
-  | ResponseMcpListTools;
+  | ResponseMcpListTools
+  | ResponseMcpApprovalRequest;
 
 export interface ResponseUsage {
   input_tokens: number;
