@@ -17,8 +17,9 @@ import {
 import type { Context } from "hono";
 import type { GatewayEnv } from "../env.js";
 import type { AssistantLease, Registry } from "../registry/registry.js";
-import { withCallHeaders } from "./call-headers.js";
+import { ownerOf } from "../responses/owner.js";
 import { type GatewayTelemetry, type ObservedRun, surfaceOf } from "../telemetry/telemetry.js";
+import { withCallHeaders } from "./call-headers.js";
 
 /** What a surface's parser makes of a request: the run in canonical terms. */
 export interface RunSpec {
@@ -109,6 +110,8 @@ export class RunService {
     const entry = {
       requestId,
       caller: c.get("caller")?.provider,
+      // Which key (or Apiman client's key) called, as a stable hash: never the key.
+      callerId: ownerOf(c.get("caller"), c.req.raw).slice(0, 16),
       assistant: lease.assistant.name,
       started,
       msg: options.logMessage,
@@ -217,6 +220,7 @@ function definedOnly<T extends Record<string, unknown>>(obj: T): Partial<T> {
 interface RunLog {
   requestId: string;
   caller: string | undefined;
+  callerId: string;
   assistant: string;
   started: number;
   msg: string;
@@ -233,7 +237,7 @@ function logRun(logger: Logger, level: "info" | "warn", entry: RunLog): void {
   logger[level](
     {
       requestId: entry.requestId,
-      ...(entry.caller !== undefined && { caller: entry.caller }),
+      ...(entry.caller !== undefined && { caller: entry.caller, callerId: entry.callerId }),
       assistant: entry.assistant,
       ...entry.fields,
       latencyMs: Math.round(performance.now() - entry.started),
