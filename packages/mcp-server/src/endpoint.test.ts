@@ -1,0 +1,244 @@
+import type { ToolInfo, ToolResult } from "@aiproxy/core";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  createMcpEndpoint,
+  type McpEndpoint,
+  type McpRequestContext,
+  type McpSource,
+} from "./index.js";
+
+const BASE = "http://127.0.0.1/mcp";
+
+/** A toolset with an echo and a tool that reports progress and waits until released or aborted. */
+function fakeSource() {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const aborted: { resolve: () => void; promise: Promise<void> } = {} as never;
+  aborted.promise = new Promise((resolve) => {
+    aborted.resolve = resolve;
+  });
+  let tools: ToolInfo[] = [
+    { name: "echo", inputSchema: { type: "object", properties: { text: { type: "string" } } } },
+    { name: "slow", inputSchema: { type: "object" } },
+  ];
+  const listeners = new Set<() => void>();
+  const source: McpSource = {
+    tools: {
+      list: async () => tools,
+      call: async (name, args, options = {}): Promise<ToolResult> => {
+        if (name === "echo") return { content: `echo: ${String(args.text)}`, isError: false };
+        options.onProgress?.({ progress: 1, total: 2, message: "half" });
+        await new Promise<void>((resolve, reject) => {
+          void released.then(resolve);
+          options.signal?.addEventListener("abort", () => {
+            aborted.resolve();
+            reject(options.signal?.reason);
+          });
+        });
+        return { content: "done", isError: false };
+      },
+    },
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  const setTools = (next: ToolInfo[]) => {
+    tools = next;
+    for (const l of listeners) l();
+  };
+  return { source, release, aborted: aborted.promise, setTools };
+}
+
+function context(owner: string, source: McpSource, scope = "*"): McpRequestContext {
+  return { owner, scope, source: () => source };
+}
+
+function fetchVia(endpoint: McpEndpoint, ctx: McpRequestContext): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const url = new URL(request.url);
+    if (url.pathname === "/sse" && request.method === "GET")
+      return endpoint.openSse(request, {
+        ...ctx,
+        messageUrl: (id) => `/sse/message?sessionId=${id}`,
+      });
+    if (url.pathname === "/sse/message") return endpoint.postSse(request, ctx);
+    return endpoint.handle(request, ctx);
+  };
+}
+
+async function connect(endpoint: McpEndpoint, ctx: McpRequestContext) {
+  const client = new Client({ name: "test", version: "1" });
+  const transport = new StreamableHTTPClientTransport(new URL(BASE), {
+    fetch: fetchVia(endpoint, ctx),
+  });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+function post(
+  endpoint: McpEndpoint,
+  ctx: McpRequestContext,
+  body: string,
+  headers: Record<string, string> = {},
+) {
+  return endpoint.handle(
+    new Request(BASE, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        ...headers,
+      },
+      body,
+    }),
+    ctx,
+  );
+}
+
+const endpoints: McpEndpoint[] = [];
+function endpoint(options?: Parameters<typeof createMcpEndpoint>[0]) {
+  const e = createMcpEndpoint(options);
+  endpoints.push(e);
+  return e;
+}
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(endpoints.splice(0).map((e) => e.close()));
+});
+
+describe("McpEndpoint over streamable HTTP", () => {
+  it("lists and calls tools, and answers ping", async () => {
+    const { source } = fakeSource();
+    const { client } = await connect(endpoint(), context("a", source));
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(["echo", "slow"]);
+    const result = await client.callTool({ name: "echo", arguments: { text: "hi" } });
+    expect(result.content).toEqual([{ type: "text", text: "echo: hi" }]);
+    await expect(client.ping()).resolves.toEqual({});
+    await expect(client.callTool({ name: "hidden" })).rejects.toThrow(/Unknown tool/);
+    await expect(client.listPrompts()).rejects.toThrow(/Method not found/);
+  });
+
+  it("forwards progress, and a cancelled request aborts the call behind it", async () => {
+    const fake = fakeSource();
+    const { client } = await connect(endpoint(), context("a", fake.source));
+    const controller = new AbortController();
+    const progress: unknown[] = [];
+    let sawProgress!: () => void;
+    const progressed = new Promise<void>((r) => {
+      sawProgress = r;
+    });
+    const call = client.callTool({ name: "slow" }, undefined, {
+      signal: controller.signal,
+      onprogress: (p) => {
+        progress.push(p);
+        sawProgress();
+      },
+    });
+    await progressed;
+    expect(progress[0]).toMatchObject({ progress: 1, total: 2, message: "half" });
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    await fake.aborted;
+  });
+
+  it("binds a session to its owner and scope: another caller's id is not found", async () => {
+    const { source } = fakeSource();
+    const e = endpoint();
+    const { transport } = await connect(e, context("a", source));
+    const id = transport.sessionId!;
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+    const other = await post(e, context("b", source), list, {
+      "mcp-session-id": id,
+      "mcp-protocol-version": "2025-06-18",
+    });
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ error: { code: -32001 } });
+    const scoped = await post(e, context("a", source, "x"), list, { "mcp-session-id": id });
+    expect(scoped.status).toBe(404);
+    const own = await post(e, context("a", source), list, {
+      "mcp-session-id": id,
+      "mcp-protocol-version": "2025-06-18",
+    });
+    expect(own.status).toBe(200);
+  });
+
+  it("answers bad input with JSON-RPC errors", async () => {
+    const { source } = fakeSource();
+    const e = endpoint({ maxMessageBytes: 1000 });
+    const ctx = context("a", source);
+    const cases: Array<[string, number, number]> = [
+      ["{not json", 400, -32700],
+      [JSON.stringify({ hello: 1 }), 400, -32600],
+      ["[]", 400, -32600],
+      [JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }), 400, -32600],
+      [
+        JSON.stringify({ jsonrpc: "2.0", id: 1, method: "x", params: { pad: "y".repeat(2000) } }),
+        413,
+        -32600,
+      ],
+    ];
+    for (const [body, status, code] of cases) {
+      const response = await post(e, ctx, body);
+      expect(response.status, body.slice(0, 40)).toBe(status);
+      expect(await response.json()).toMatchObject({ jsonrpc: "2.0", error: { code }, id: null });
+    }
+    expect(e.size).toBe(0);
+  });
+
+  it("caps open sessions and expires idle ones", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
+    const { source } = fakeSource();
+    const e = endpoint({ maxSessions: 1, idleTimeoutMs: 60_000 });
+    await connect(e, context("a", source));
+    await expect(connect(e, context("a", source))).rejects.toThrow(/Too many open MCP sessions/);
+    expect(e.size).toBe(1);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(e.size).toBe(0);
+    await connect(e, context("a", source));
+    expect(e.size).toBe(1);
+  });
+
+  it("sends tools/list_changed only when the listed tools really change", async () => {
+    const fake = fakeSource();
+    const { client } = await connect(endpoint(), context("a", fake.source));
+    await client.listTools();
+    let changed!: () => void;
+    const notified = new Promise<void>((r) => {
+      changed = r;
+    });
+    const { ToolListChangedNotificationSchema } = await import(
+      "@modelcontextprotocol/sdk/types.js"
+    );
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed());
+    fake.setTools([{ name: "echo", inputSchema: { type: "object" } }]);
+    await notified;
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["echo"]);
+  });
+});
+
+describe("McpEndpoint over legacy SSE", () => {
+  it("lists and calls tools", async () => {
+    const { source } = fakeSource();
+    const e = endpoint();
+    const client = new Client({ name: "test", version: "1" });
+    const ctx = context("a", source);
+    await client.connect(
+      new SSEClientTransport(new URL("http://127.0.0.1/sse"), {
+        fetch: fetchVia(e, ctx),
+        eventSourceInit: { fetch: fetchVia(e, ctx) },
+      }),
+    );
+    expect((await client.listTools()).tools).toHaveLength(2);
+    const result = await client.callTool({ name: "echo", arguments: { text: "sse" } });
+    expect(result.content).toEqual([{ type: "text", text: "echo: sse" }]);
+    await client.close();
+  });
+});

@@ -1,0 +1,12 @@
+export { createMcpEndpoint, type McpEndpoint, type McpEndpointOptions } from "./endpoint.js";
+export type { ServerInfo } from "./server.js";
+export { MemorySessionStore, type SessionRecord, type SessionStore } from "./session-store.js";
+export type {
+  McpRequestContext,
+  McpSource,
+  McpToolCallOptions,
+  McpToolSource,
+  Progress,
+  PromptSource,
+  ResourceSource,
+} from "./types.js";
