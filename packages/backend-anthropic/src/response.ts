@@ -1,4 +1,11 @@
-import type { AssistantMessage, Completion, FinishReason, ToolCall, Usage } from "@aiproxy/core";
+import {
+  type AssistantMessage,
+  type Completion,
+  completionExtensions,
+  type FinishReason,
+  type ToolCall,
+  type Usage,
+} from "@aiproxy/core";
 import { providerDataFor } from "./provider-data.js";
 import type {
   AnthropicContentBlock,
@@ -11,17 +18,9 @@ import type {
 /** A non-streaming Messages API response as a canonical completion. */
 export function fromAnthropicMessage(message: AnthropicMessage): Completion {
   const completion = assembleCompletion(message);
-  const extensions = extensionsOf(message);
+  const extensions = completionExtensions(message);
   if (extensions) completion.extensions = extensions;
   return completion;
-}
-
-/** `confidence` and `x_*` fields at the top level of a response body (see Completion.extensions). */
-function extensionsOf(body: object): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(body))
-    if (key === "confidence" || key.startsWith("x_")) out[key] = value;
-  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**

@@ -1,5 +1,12 @@
 import { randomBytes } from "node:crypto";
-import type { AssistantMessage, Completion, FinishReason, ToolCall, Usage } from "@aiproxy/core";
+import {
+  type AssistantMessage,
+  type Completion,
+  completionExtensions,
+  type FinishReason,
+  type ToolCall,
+  type Usage,
+} from "@aiproxy/core";
 import type { OpenAIChatCompletion, OpenAIContent, OpenAIToolCall, OpenAIUsage } from "./wire.js";
 
 /**
@@ -33,17 +40,9 @@ export function fromOpenAICompletion(body: OpenAIChatCompletion): Completion {
   };
   const id = nonEmpty(body.id);
   if (id) completion.id = id;
-  const extensions = extensionsOf(body);
+  const extensions = completionExtensions(body);
   if (extensions) completion.extensions = extensions;
   return completion;
-}
-
-/** `confidence` and `x_*` fields at the top level of a response body (see Completion.extensions). */
-function extensionsOf(body: object): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(body))
-    if (key === "confidence" || key.startsWith("x_")) out[key] = value;
-  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Shared by `generate()` and the end of a stream. */

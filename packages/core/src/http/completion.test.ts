@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answeredWhole, completionEvents } from "./completion.js";
+import { answeredWhole, completionEvents, completionExtensions } from "./completion.js";
 import type { UpstreamBody } from "./exchange.js";
 
 function bodyWith(contentType: string): UpstreamBody {
@@ -44,5 +44,17 @@ describe("completionEvents", () => {
     expect([...completionEvents({ message, finishReason: "stop", usage })]).toEqual([
       { type: "finish", finishReason: "stop", usage, message },
     ]);
+  });
+});
+
+describe("completionExtensions", () => {
+  it("keeps confidence and x_* fields and nothing else", () => {
+    expect(
+      completionExtensions({ id: "r", confidence: 0.9, x_needle: { confidence: 1 }, xy: 1 }),
+    ).toEqual({ confidence: 0.9, x_needle: { confidence: 1 } });
+  });
+
+  it("is undefined for a body without them", () => {
+    expect(completionExtensions({ id: "r", choices: [] })).toBeUndefined();
   });
 });

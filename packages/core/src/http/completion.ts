@@ -27,3 +27,14 @@ export function* completionEvents(completion: Completion): Generator<BackendEven
   if (completion.id !== undefined) finish.id = completion.id;
   yield finish;
 }
+
+/**
+ * `confidence` and `x_*` fields at the top level of a response body (see
+ * Completion.extensions); undefined when there are none.
+ */
+export function completionExtensions(body: object): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body))
+    if (key === "confidence" || key.startsWith("x_")) out[key] = value;
+  return Object.keys(out).length > 0 ? out : undefined;
+}

@@ -1,5 +1,5 @@
 export { parseJsonObject } from "./body.js";
-export { answeredWhole, completionEvents } from "./completion.js";
+export { answeredWhole, completionEvents, completionExtensions } from "./completion.js";
 export {
   type ExchangeCallOptions,
   type ExchangeConfig,
