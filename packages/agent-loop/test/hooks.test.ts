@@ -23,8 +23,10 @@ function recorder(): { hooks: RunHooks; log: string[] } {
         log.push(
           error ? `llm-end:${step}:error` : `llm-end:${step}:${finishReason}:${usage?.totalTokens}`,
         ),
-      onToolCallStart: ({ callId, server, tool }) =>
-        log.push(`tool-start:${callId}:${server}/${tool}`),
+      onToolCallStart: ({ callId, server, tool }) => {
+        log.push(`tool-start:${callId}:${server}/${tool}`);
+        return undefined;
+      },
       onToolCallEnd: ({ callId, isError, durationMs }) =>
         log.push(`tool-end:${callId}:${isError}:${typeof durationMs}`),
       onRunEnd: ({ result, error }) =>
