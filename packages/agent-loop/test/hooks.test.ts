@@ -1,4 +1,4 @@
-import type { CallOptions, ChatMessage, LlmRequest } from "@aiproxy/core";
+import type { CallOptions, ChatMessage, LlmRequest, Toolset } from "@aiproxy/core";
 import { UpstreamError } from "@aiproxy/core";
 import { describe, expect, it } from "vitest";
 import { combineHooks, type RunHooks, runAgent } from "../src/index.js";
@@ -120,6 +120,36 @@ describe("runAgent hooks", () => {
     expect(seen).toEqual([
       { traceparent: "tp-1", tracestate: "a=b" },
       { traceparent: "tp-2", tracestate: "a=b" },
+    ]);
+  });
+
+  it("hands the headers onToolCallStart returns to that tool call only", async () => {
+    const seen: [string, Record<string, string> | undefined][] = [];
+    const tools: Toolset = {
+      list: async () => [{ name: "a__x", inputSchema: { type: "object" }, server: "a", tool: "x" }],
+      call: async (_name, args, options) => {
+        seen.push([String(args.n), options?.headers]);
+        return { content: "ok", isError: false };
+      },
+    };
+    const backend = new FakeBackend([
+      calls([
+        { id: "c1", name: "a__x", args: { n: 1 } },
+        { id: "c2", name: "a__x", args: { n: 2 } },
+      ]),
+      text("done"),
+    ]);
+    const run = runAgent({
+      backend,
+      model: "m",
+      messages: [user("hi")],
+      toolset: tools,
+      hooks: { onToolCallStart: ({ callId }) => ({ headers: { traceparent: `tp-${callId}` } }) },
+    });
+    await run.result;
+    expect(seen).toEqual([
+      ["1", { traceparent: "tp-c1" }],
+      ["2", { traceparent: "tp-c2" }],
     ]);
   });
 
