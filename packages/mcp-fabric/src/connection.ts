@@ -33,6 +33,17 @@ export interface ConnectionSettings {
   maxDelayMs: number;
   breakerThreshold: number;
   breakerResetMs: number;
+  /** Called after a server's tool list may have changed: refreshed after `list_changed`, or withheld by the breaker. */
+  onToolsChanged?: (server: string) => void;
+}
+
+/** Options of one tool call. */
+export interface CallToolOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+  /** The server's `notifications/progress` for this call; each one also restarts its timeout. */
+  onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
 }
 
 function message(error: unknown): string {
@@ -117,7 +128,7 @@ export class McpConnection {
   async callTool(
     tool: string,
     args: Record<string, unknown>,
-    options: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {},
+    options: CallToolOptions = {},
   ): Promise<ToolResult> {
     const { signal } = options;
     const server = this.spec.name;
@@ -143,7 +154,14 @@ export class McpConnection {
           ...(Object.keys(meta).length > 0 && { _meta: meta }),
         };
         const result = await withTraceHeaders(options.headers, () =>
-          session.client.callTool(params, undefined, { signal: call.signal, timeout }),
+          session.client.callTool(params, undefined, {
+            signal: call.signal,
+            timeout,
+            ...(options.onProgress && {
+              onprogress: options.onProgress,
+              resetTimeoutOnProgress: true,
+            }),
+          }),
         );
         this.failures = 0;
         return toToolResult(
@@ -159,6 +177,15 @@ export class McpConnection {
     } finally {
       if (--this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
+  }
+
+  /** Runs `request` on the live session (prompts, resources), starting it if needed. */
+  async request<T>(
+    request: (client: Session["client"], signal: AbortSignal | undefined) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const session = await this.ready(signal);
+    return untilAborted(request(session.client, signal), signal);
   }
 
   /**
@@ -274,7 +301,9 @@ export class McpConnection {
     session.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       if (this.session !== session) return;
       logger.debug({ server }, "mcp tools/list_changed");
-      this.fetchTools(session, true).catch(() => {});
+      this.fetchTools(session, true)
+        .then(() => this.settings.onToolsChanged?.(server))
+        .catch(() => {});
     });
     this.session = session;
     this.tools = undefined;
@@ -357,6 +386,7 @@ export class McpConnection {
         { server, failures: this.failures, err: reason, retryInMs: breakerResetMs },
         "mcp server breaker open: its tools are withheld",
       );
+      this.settings.onToolsChanged?.(server);
       return;
     }
     this.state = "failed";

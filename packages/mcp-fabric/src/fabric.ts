@@ -6,17 +6,25 @@ import {
   type ToolResult,
   type Toolset,
 } from "@aiproxy/core";
-import { type ConnectionSettings, McpConnection } from "./connection.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { type CallToolOptions, type ConnectionSettings, McpConnection } from "./connection.js";
 import { errorResult } from "./convert.js";
 import { McpToolset } from "./toolset.js";
 import type {
   McpFabricOptions,
+  McpPrompt,
+  McpPromptResult,
+  McpResource,
+  McpResourceContents,
+  McpResourceTemplate,
   McpServerSpec,
   McpServerStatus,
   McpToolDescriptor,
   ToolsetOptions,
 } from "./types.js";
 
+/** Pages of prompts or resources read at most from one server. */
+const MAX_PAGES = 100;
 /** Extra time a replaced connection's calls get beyond their own timeout, which bounds them anyway. */
 const DRAIN_GRACE_MS = 1_000;
 /** The same as the SDK's own stdio limit, which used to end the session instead. */
@@ -37,6 +45,7 @@ export class McpFabric {
   private readonly retiring = new Map<McpConnection, Promise<void>>();
   private readonly settings: ConnectionSettings;
   private readonly logger: Logger;
+  private readonly toolsListeners = new Set<(server: string) => void>();
   private closed = false;
 
   constructor(options: McpFabricOptions = {}) {
@@ -50,6 +59,9 @@ export class McpFabric {
       maxDelayMs: options.restart?.maxDelayMs ?? 30_000,
       breakerThreshold: options.restart?.breakerThreshold ?? 5,
       breakerResetMs: options.restart?.breakerResetMs ?? 60_000,
+      onToolsChanged: (server) => {
+        for (const listener of this.toolsListeners) listener(server);
+      },
     };
   }
 
@@ -101,11 +113,98 @@ export class McpFabric {
     server: string,
     tool: string,
     args: Record<string, unknown>,
-    options: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {},
+    options: CallToolOptions = {},
   ): Promise<ToolResult> {
     const connection = this.connections.get(server);
     if (!connection) return Promise.resolve(errorResult(`Unknown MCP server "${server}".`));
     return connection.callTool(tool, args, options);
+  }
+
+  /**
+   * Calls `listener` with a server's name when its tool list may have
+   * changed (a `tools/list_changed` was fetched, or the breaker withheld it).
+   * Returns the unsubscribe.
+   */
+  onToolsChanged(listener: (server: string) => void): () => void {
+    this.toolsListeners.add(listener);
+    return () => this.toolsListeners.delete(listener);
+  }
+
+  /** The server's prompts (every page); none when it does not offer prompts. Rejects if unavailable. */
+  listPrompts(server: string, options: { signal?: AbortSignal } = {}): Promise<McpPrompt[]> {
+    return this.request(server, options.signal, async (client, signal) => {
+      if (!client.getServerCapabilities()?.prompts) return [];
+      const prompts: McpPrompt[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const result = await client.listPrompts(cursor === undefined ? {} : { cursor }, { signal });
+        prompts.push(...result.prompts);
+        cursor = result.nextCursor;
+        if (!cursor) break;
+      }
+      return prompts;
+    });
+  }
+
+  getPrompt(
+    server: string,
+    name: string,
+    args: Record<string, string>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<McpPromptResult> {
+    return this.request(server, options.signal, (client, signal) =>
+      client.getPrompt({ name, arguments: args }, { signal }),
+    );
+  }
+
+  /** The server's resources (every page); none when it does not offer resources. */
+  listResources(server: string, options: { signal?: AbortSignal } = {}): Promise<McpResource[]> {
+    return this.request(server, options.signal, async (client, signal) => {
+      if (!client.getServerCapabilities()?.resources) return [];
+      const resources: McpResource[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const result = await client.listResources(cursor === undefined ? {} : { cursor }, {
+          signal,
+        });
+        resources.push(...result.resources);
+        cursor = result.nextCursor;
+        if (!cursor) break;
+      }
+      return resources;
+    });
+  }
+
+  listResourceTemplates(
+    server: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<McpResourceTemplate[]> {
+    return this.request(server, options.signal, async (client, signal) => {
+      if (!client.getServerCapabilities()?.resources) return [];
+      return (await client.listResourceTemplates({}, { signal })).resourceTemplates;
+    });
+  }
+
+  readResource(
+    server: string,
+    uri: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<McpResourceContents> {
+    return this.request(server, options.signal, (client, signal) =>
+      client.readResource({ uri }, { signal }),
+    );
+  }
+
+  private request<T>(
+    server: string,
+    signal: AbortSignal | undefined,
+    run: (client: Client, signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
+    const connection = this.connections.get(server);
+    if (!connection) {
+      return Promise.reject(new NotFoundError({ message: `Unknown MCP server "${server}"` }));
+    }
+    return connection.request(run, signal);
   }
 
   status(): McpServerStatus[];

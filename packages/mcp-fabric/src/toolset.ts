@@ -7,6 +7,7 @@ import {
   type ToolResult,
   type Toolset,
 } from "@aiproxy/core";
+import type { CallToolOptions } from "./connection.js";
 import { clipResult, errorResult } from "./convert.js";
 import type { McpFabric } from "./fabric.js";
 import { exposedNames } from "./names.js";
@@ -99,9 +100,9 @@ export class McpToolset implements Toolset {
   async call(
     name: string,
     args: Record<string, unknown>,
-    options: ToolCallOptions = {},
+    options: ToolCallOptions & Pick<CallToolOptions, "onProgress"> = {},
   ): Promise<ToolResult> {
-    const { signal, headers } = options;
+    const { signal, headers, onProgress } = options;
     if (signal?.aborted) throw abortError(signal);
     // A toolset called before it was listed, or for a tool added since, learns its routes first.
     if (!this.routes.has(name)) await this.list({ ...(signal && { signal }) });
@@ -111,7 +112,7 @@ export class McpToolset implements Toolset {
       route.server,
       route.tool,
       { ...args, ...route.pinned },
-      { ...(signal && { signal }), ...(headers && { headers }) },
+      { ...(signal && { signal }), ...(headers && { headers }), ...(onProgress && { onProgress }) },
     );
     const max = this.options.resultMaxChars;
     return max === undefined ? result : clipResult(result, max, this.options.resultClip);

@@ -1,4 +1,18 @@
 import type { JsonSchema, Logger } from "@aiproxy/core";
+import type {
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+} from "@modelcontextprotocol/sdk/types.js";
+
+/** A server's prompts and resources, in the MCP SDK's own shapes. */
+export type McpPrompt = Prompt;
+export type McpPromptResult = GetPromptResult;
+export type McpResource = Resource;
+export type McpResourceTemplate = ResourceTemplate;
+export type McpResourceContents = ReadResourceResult;
 
 /** One MCP server, as the fabric connects to it. */
 export type McpServerSpec =
