@@ -44,6 +44,8 @@ async function generateStep(
   { step, signal, emit }: StepContext,
 ): Promise<StepOutcome> {
   const completion = await untilAborted(backend.generate(request, { signal }), signal);
+  // Reasoning first, as a stream would send it.
+  if (completion.reasoning) emit({ type: "reasoning-delta", step, delta: completion.reasoning });
   const text = completion.message.content;
   if (text) emit({ type: "text-delta", step, delta: text });
   return {

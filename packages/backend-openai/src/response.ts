@@ -33,13 +33,17 @@ export function fromOpenAICompletion(body: OpenAIChatCompletion): Completion {
       },
     });
   }
+  const parts = contentParts(message.content);
   const completion: Completion = {
-    message: assistantMessage(contentParts(message.content).text, toolCalls, message.refusal),
+    message: assistantMessage(parts.text, toolCalls, message.refusal),
     finishReason: finishReasonOf(choice.finish_reason, toolCalls.length > 0),
     usage: usageOf(body.usage),
   };
   const id = nonEmpty(body.id);
   if (id) completion.id = id;
+  const reasoning =
+    nonEmpty(message.reasoning_content) ?? nonEmpty(message.reasoning) ?? nonEmpty(parts.reasoning);
+  if (reasoning) completion.reasoning = reasoning;
   const extensions = completionExtensions(body);
   if (extensions) completion.extensions = extensions;
   return completion;

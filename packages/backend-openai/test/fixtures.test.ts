@@ -304,6 +304,8 @@ describe("recorded completions", () => {
     expect(await replayJson("vercel-ai/xai-tool-call.json")).toEqual({
       id: "acfa24c3-b556-0f2c-731e-64fb836d544b",
       finishReason: "tool_calls",
+      // Beside the message, so a renderer can show it (the stream sends it as reasoning-delta).
+      reasoning: expect.stringMatching(/\S/),
       usage: {
         promptTokens: 307,
         completionTokens: 26,
@@ -329,6 +331,7 @@ describe("recorded completions", () => {
     expect(await replayJson("deepseek/deepseek-reasoner.json")).toEqual({
       id: "931809f8-3d1c-44d9-b124-367d05e0f123",
       finishReason: "stop",
+      reasoning: expect.stringMatching(/\S/),
       usage: {
         promptTokens: 6,
         completionTokens: 92,

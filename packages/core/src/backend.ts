@@ -28,6 +28,12 @@ export interface Completion {
    * model's `x_needle.confidence`). Only non-streamed completions carry them.
    */
   extensions?: Record<string, unknown>;
+  /**
+   * The model's reasoning text, when a non-streamed response carries it
+   * apart from the answer (OpenAI-compatible `reasoning_content`); a stream
+   * sends it as `reasoning-delta` events instead.
+   */
+  reasoning?: string;
 }
 
 /**
