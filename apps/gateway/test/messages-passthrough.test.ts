@@ -217,6 +217,21 @@ describe("OpenAI-wire backend", () => {
     expect(body.error.message).toMatch(/^messages\.0\.content\.0\.source/);
   });
 
+  it("keeps the reasoning of a non-streamed answer as a thinking block", async () => {
+    openai.enqueue({ reasoning: "Two and two.", text: "4" });
+    const response = await post({
+      model: "on-openai",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "2+2?" }],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { content: unknown[] };
+    expect(body.content).toEqual([
+      { type: "thinking", thinking: "Two and two.", signature: "" },
+      { type: "text", text: "4" },
+    ]);
+  });
+
   it("maps what maps and drops the rest", async () => {
     openai.enqueue({ text: "ok" });
     const sent = richRequest("on-openai", { readable: true });

@@ -147,6 +147,24 @@ describe("toAnthropicMessage", () => {
     ]);
   });
 
+  it("sends the prompt's token count in message_start when a hidden tool round came first", async () => {
+    const backend = new FakeBackend([
+      calls([{ id: "c1", name: "docs__search", args: { q: "x" } }], { usage: usage(40, 3) }),
+      text("Found it", usage(60, 4)),
+    ]);
+    const toolset = new FakeToolset({
+      docs__search: { server: "docs", tool: "search", run: () => "result text" },
+    });
+    const streamed = await events(runAgent({ backend, model: "m", messages, toolset }));
+    expect(streamed[0]).toMatchObject({
+      type: "message_start",
+      message: { usage: { input_tokens: 40, output_tokens: 0 } },
+    });
+    expect(streamed.find((e) => e.type === "message_delta")).toMatchObject({
+      usage: { input_tokens: 100, output_tokens: 7 },
+    });
+  });
+
   it("hides MCP rounds by default and shows them as mcp_tool_use/mcp_tool_result when asked", async () => {
     const script = () =>
       new FakeBackend([

@@ -161,6 +161,10 @@ export class MessageEventProducer implements AsyncIterator<EventItem> {
         }
         return;
       case "step-finish":
+        // Nothing shown yet (a hidden tool round came first): the step's prompt
+        // count is known, so message_start carries it, as Anthropic's does.
+        if (!this.#started)
+          this.message.usage = { ...toAnthropicUsage(event.usage), output_tokens: 0 };
         this.#start();
         this.#closeOpen();
         return;
