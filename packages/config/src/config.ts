@@ -25,6 +25,7 @@ import {
   serverFields,
   serverSchema,
 } from "./server.js";
+import { mcpEndpointFields, mcpEndpointSchema } from "./mcp-endpoint.js";
 import { telemetryFields, telemetrySchema } from "./telemetry.js";
 
 const SECTIONS = [
@@ -34,6 +35,7 @@ const SECTIONS = [
   "apiman",
   "responses",
   "telemetry",
+  "mcp_endpoint",
   "backends",
   "mcp_servers",
   "assistants",
@@ -49,6 +51,7 @@ const configFields = z.object({
     max_stored: DEFAULT_RESPONSES_MAX_STORED,
   }),
   telemetry: telemetrySchema,
+  mcp_endpoint: mcpEndpointSchema,
   backends: collection("backends", backendSchema, "backends"),
   mcp_servers: collection("mcp_servers", mcpServerSchema, "MCP servers"),
   assistants: collection("assistants", assistantSchema, "assistants"),
@@ -108,6 +111,7 @@ export type ServerConfig = AiProxyConfig["server"];
 export type AdminConfig = AiProxyConfig["admin"];
 export type ResponsesConfig = AiProxyConfig["responses"];
 export type TelemetryConfig = AiProxyConfig["telemetry"];
+export type McpEndpointConfig = AiProxyConfig["mcp_endpoint"];
 export type BackendConfig = z.output<typeof backendSchema>;
 export type McpServerConfig = z.output<typeof mcpServerSchema>;
 export type McpStdioServerConfig = Extract<McpServerConfig, { transport: "stdio" }>;
@@ -154,6 +158,7 @@ const sectionKeys: Record<string, Set<string>> = {
   apiman: keysOf(apimanProbeFields, apimanTrustedHeaderFields),
   responses: keysOf(responsesFields),
   telemetry: keysOf(telemetryFields),
+  mcp_endpoint: keysOf(mcpEndpointFields),
 };
 
 /** Keys read in each entry of a collection, aliases included. */

@@ -13,6 +13,7 @@ export {
   type BackendConfig,
   type BackendInput,
   configSchema,
+  type McpEndpointConfig,
   type McpRemoteServerConfig,
   type McpServerConfig,
   type McpServerInput,
