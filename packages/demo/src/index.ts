@@ -18,3 +18,6 @@ export {
   demoResponder,
 } from "./model/responder.js";
 export { type DemoModel, type DemoModelOptions, startDemoModel } from "./model/server.js";
+
+// --- shared with the testkit ---
+export { builtScriptCommand } from "./script-command.js";
