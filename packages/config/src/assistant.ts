@@ -120,6 +120,12 @@ export const assistantFields = z.object({
   tool_loading: z.enum(["all", "deferred"]).optional(),
   /** With `tool_loading: deferred`, exposed tool names offered from the start. */
   always_loaded: stringList(false).optional(),
+  /**
+   * Exposed tool names whose calls wait for the user's approval (the
+   * Responses API's `mcp_approval_request`); surfaces with no way to ask
+   * refuse them with a tool error the model sees.
+   */
+  tool_approval: z.object({ always: stringList(false).default([]) }).optional(),
 });
 
 type AssistantFields = z.output<typeof assistantFields>;

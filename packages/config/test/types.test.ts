@@ -115,6 +115,7 @@ type ExpectedAssistant = {
   expose_tool_results?: boolean;
   tool_loading?: "all" | "deferred";
   always_loaded?: string[];
+  tool_approval?: { always: string[] };
 };
 
 /** Mutual assignability: what a reader of the type can rely on, whatever its spelling. */

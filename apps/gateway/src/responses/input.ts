@@ -8,6 +8,7 @@ import {
 } from "@aiproxy/core";
 import * as z from "zod";
 import { clip } from "../http/clip.js";
+import type { ApprovalDecision } from "../run/approval.js";
 import { type RawInputItem, zodError } from "./request.js";
 
 const inputText = z.looseObject({ type: z.literal("input_text"), text: z.string() });
@@ -64,6 +65,18 @@ const itemSchemas = {
   }),
   mcp_list_tools: z.looseObject({ id: z.string().nullish(), server_label: z.string() }),
   item_reference: z.looseObject({ id: z.string().min(1) }),
+  mcp_approval_request: z.looseObject({
+    id: z.string().min(1),
+    server_label: z.string(),
+    name: z.string().min(1),
+    arguments: z.string(),
+  }),
+  mcp_approval_response: z.looseObject({
+    approval_request_id: z.string().min(1),
+    approve: z.boolean(),
+    reason: z.string().nullish(),
+    id: z.string().nullish(),
+  }),
 } as const;
 
 type ItemType = keyof typeof itemSchemas;
@@ -83,6 +96,11 @@ export interface ConvertedInput {
   items: StoredItem[];
   /** What they add to the transcript. */
   messages: ChatMessage[];
+  /**
+   * The answers to held calls (`mcp_approval_response` items), set when the
+   * conversation has a held call: the run answers every one of them first.
+   */
+  approvals?: ApprovalDecision[];
 }
 
 /**
@@ -110,12 +128,72 @@ export function convertInput(input: string | RawInputItem[], history?: History):
   const fresh = history ? withoutReplay(typed, history) : typed;
   const known = new Set(history ? callIds(history.messages) : []);
   const builder = new TranscriptBuilder();
+  const approvals = new ApprovalLedger(history);
   const items: StoredItem[] = [];
   for (const { item, index } of fresh) {
     items.push(item);
+    approvals.add(item, index);
     builder.add(item, index, known);
   }
-  return { items, messages: builder.finish() };
+  const decisions = approvals.decisions();
+  return { items, messages: builder.finish(), ...(decisions && { approvals: decisions }) };
+}
+
+/**
+ * The conversation's `mcp_approval_request` items and their answers. A
+ * stored request item carries the held call's id (`call_id`, internal); one
+ * the client sent in a full history is its own call id, as the transcript
+ * builder makes it. An answer must name a request of this conversation that
+ * has no answer yet: otherwise a 400.
+ */
+class ApprovalLedger {
+  /** Request item id -> the held call's id. */
+  readonly #requests = new Map<string, string>();
+  readonly #answered = new Set<string>();
+  readonly #decisions: ApprovalDecision[] = [];
+
+  constructor(history: History | undefined) {
+    for (const item of history?.items ?? []) this.#note(item);
+  }
+
+  add(item: StoredItem, index: number): void {
+    if (item.type !== "mcp_approval_response") {
+      this.#note(item);
+      return;
+    }
+    const id = String(item.approval_request_id);
+    const param = `input[${index}].approval_request_id`;
+    const callId = this.#requests.get(id);
+    if (callId === undefined)
+      throw new InvalidRequestError({
+        message: `Invalid request: ${param}: no mcp_approval_request with id '${clip(id)}' in this conversation`,
+        param,
+      });
+    if (this.#answered.has(id))
+      throw new InvalidRequestError({
+        message: `Invalid request: ${param}: the mcp_approval_request '${clip(id)}' was already answered`,
+        param,
+      });
+    this.#answered.add(id);
+    this.#decisions.push({
+      callId,
+      approve: item.approve === true,
+      ...(typeof item.reason === "string" && item.reason && { reason: item.reason }),
+    });
+  }
+
+  /** Undefined when the conversation holds no call: the run has nothing to answer. */
+  decisions(): ApprovalDecision[] | undefined {
+    const pending = [...this.#requests.keys()].some((id) => !this.#answered.has(id));
+    return pending || this.#decisions.length > 0 ? this.#decisions : undefined;
+  }
+
+  #note(item: StoredItem): void {
+    if (item.type === "mcp_approval_request")
+      this.#requests.set(item.id, typeof item.call_id === "string" ? item.call_id : item.id);
+    else if (item.type === "mcp_approval_response")
+      this.#answered.add(String(item.approval_request_id));
+  }
 }
 
 interface Indexed {
@@ -132,8 +210,8 @@ function typedItem(raw: RawInputItem, index: number): Indexed {
       param: `${param}.type`,
     });
   if (!(type in itemSchemas))
-    // Approvals (mcp_approval_response) and Codex's own items (local_shell_call,
-    // custom_tool_call_output, ...) are added here when the gateway handles them.
+    // Codex's own items (local_shell_call, custom_tool_call_output, ...) are
+    // added here when the gateway handles them.
     throw new InvalidRequestError({
       message: `Invalid request: ${param}.type: unknown or unsupported item type '${clip(type)}'; expected one of ${Object.keys(itemSchemas).join(", ")}`,
       param: `${param}.type`,
@@ -153,8 +231,11 @@ function typedItem(raw: RawInputItem, index: number): Indexed {
   return { item, index };
 }
 
-function idPrefix(type: string): "msg" | "fc" | "rs" | "mcp" | "mcpl" {
+function idPrefix(type: string): "msg" | "fc" | "rs" | "mcp" | "mcpl" | "mcpr" {
   switch (type) {
+    case "mcp_approval_request":
+    case "mcp_approval_response":
+      return "mcpr";
     case "function_call":
     case "function_call_output":
       return "fc";
@@ -305,8 +386,24 @@ class TranscriptBuilder {
         });
         return;
       }
+      case "mcp_approval_request": {
+        // A held call, answered by an `mcp_approval_response` (the run does that).
+        this.#assistant ??= { role: "assistant", content: null };
+        this.#assistant.tool_calls = [
+          ...(this.#assistant.tool_calls ?? []),
+          {
+            id: String(item.id),
+            type: "function",
+            function: {
+              name: `${String(item.server_label)}__${String(item.name)}`,
+              arguments: String(item.arguments),
+            },
+          },
+        ];
+        return;
+      }
       default:
-        // reasoning, mcp_list_tools, item_reference: listed, not sent.
+        // reasoning, mcp_list_tools, item_reference, mcp_approval_response: listed, not sent.
         return;
     }
   }

@@ -13,6 +13,7 @@ import { readJsonBody } from "../http/body.js";
 import { clip } from "../http/clip.js";
 import type { Registry } from "../registry/registry.js";
 import type { RunService, RunSpec } from "../run/service.js";
+import { approvalPolicy } from "./approval.js";
 import { convertInput, type History, type StoredItem } from "./input.js";
 import { ownerOf } from "./owner.js";
 import { toParams } from "./params.js";
@@ -80,12 +81,16 @@ async function createResponse(c: Context<GatewayEnv>, options: ResponsesRouteOpt
       const tools = resolveTools(request.tools, lease.assistant, registry.config.mcp_servers);
       selection = tools.mcp;
       toolset = selectTools(lease.toolset, selection);
+      const approve = approvalPolicy(lease.assistant, selection);
       return {
         messages: [...instructions, ...conversation],
         clientTools: tools.clientTools,
         params: toParams(request),
         stream,
         ...(toolset && { toolset }),
+        // Set even when nothing needs approval: it replaces the refusal other surfaces use.
+        approve: approve ?? (() => "run"),
+        ...(input.approvals && { approvals: input.approvals }),
       };
     },
   });
@@ -109,12 +114,8 @@ async function createResponse(c: Context<GatewayEnv>, options: ResponsesRouteOpt
             response,
             input: input.items,
             history: {
-              items: [
-                ...history.items,
-                ...input.items,
-                ...(response.output as unknown as StoredItem[]),
-              ],
-              messages: [...conversation, ...generated(result, spec.messages)],
+              items: [...history.items, ...input.items, ...withHeldCalls(response, result)],
+              messages: conversationOf(result, spec.messages, instructions.length),
             },
           },
           { owner: callerId, ttlMs, signal },
@@ -123,10 +124,32 @@ async function createResponse(c: Context<GatewayEnv>, options: ResponsesRouteOpt
   });
 }
 
-/** The messages the run added after its input (and after the system prompt it may have put first). */
-function generated(result: AgentResult, input: ChatMessage[]): ChatMessage[] {
+/**
+ * The run's transcript without the system prompt it may have put first and
+ * the request's `instructions`: the conversation so far. (Answers to held
+ * calls are spliced in where the calls were, so it is not the input plus
+ * what came after.)
+ */
+function conversationOf(
+  result: AgentResult,
+  input: ChatMessage[],
+  instructions: number,
+): ChatMessage[] {
   const prepended = input.length > 0 && result.messages[0] !== input[0] ? 1 : 0;
-  return result.messages.slice(input.length + prepended);
+  return result.messages.slice(prepended + instructions);
+}
+
+/**
+ * The output items as stored: each `mcp_approval_request` (in the order the
+ * run held the calls) also keeps its call's id, for the answer to name.
+ */
+function withHeldCalls(response: ResponseObject, result: AgentResult): StoredItem[] {
+  const held = [...(result.held ?? [])];
+  return response.output.map((item) =>
+    item.type === "mcp_approval_request"
+      ? { ...item, call_id: held.shift()?.callId ?? item.id }
+      : (item as unknown as StoredItem),
+  );
 }
 
 /**

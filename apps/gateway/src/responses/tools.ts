@@ -17,6 +17,11 @@ const functionTool = z.looseObject({
   strict: z.boolean().nullish(),
 });
 
+const toolFilter = z.looseObject({
+  tool_names: z.array(z.string()).nullish(),
+  read_only: z.boolean().nullish(),
+});
+
 const mcpTool = z.looseObject({
   type: z.literal("mcp"),
   server_label: z.string().min(1),
@@ -31,7 +36,12 @@ const mcpTool = z.looseObject({
       }),
     ])
     .nullish(),
-  require_approval: z.unknown().optional(),
+  require_approval: z
+    .union([
+      z.enum(["always", "never"]),
+      z.looseObject({ always: toolFilter.nullish(), never: toolFilter.nullish() }),
+    ])
+    .nullish(),
 });
 
 /** One `mcp` tool of the request, resolved against the assistant's MCP servers. */
@@ -41,10 +51,11 @@ export interface McpSelection {
   /** Tool names (the server's own) the request allows; undefined: all of them. */
   allowed?: Set<string>;
   /**
-   * The request's `require_approval`, as sent. Not acted on yet: the
-   * approval flow (issue 15, item 4) reads it here.
+   * The request's `require_approval`: `always` or `never` for every tool of
+   * the server, or the server's own tool names that need it (`always`) and
+   * that do not (`never`); a tool named in neither needs none.
    */
-  requireApproval?: unknown;
+  requireApproval?: "always" | "never" | { always: Set<string>; never: Set<string> };
 }
 
 export interface ResolvedTools {
@@ -137,7 +148,15 @@ function mcpSelection(
   return {
     server: label,
     ...(names && { allowed: new Set(names) }),
-    ...(tool.require_approval !== undefined && { requireApproval: tool.require_approval }),
+    ...(tool.require_approval != null && {
+      requireApproval:
+        typeof tool.require_approval === "string"
+          ? tool.require_approval
+          : {
+              always: new Set(tool.require_approval.always?.tool_names ?? []),
+              never: new Set(tool.require_approval.never?.tool_names ?? []),
+            },
+    }),
   };
 }
 

@@ -19,6 +19,7 @@ import type { GatewayEnv } from "../env.js";
 import type { AssistantLease, Registry } from "../registry/registry.js";
 import { ownerOf } from "../responses/owner.js";
 import { type GatewayTelemetry, type ObservedRun, surfaceOf } from "../telemetry/telemetry.js";
+import { type ApprovalDecision, type Approve, refuseUnapproved } from "./approval.js";
 import { withCallHeaders } from "./call-headers.js";
 
 /** What a surface's parser makes of a request: the run in canonical terms. */
@@ -36,6 +37,13 @@ export interface RunSpec {
    * assistant's (the Responses API's `mcp` tools); default the assistant's.
    */
   toolset?: Toolset;
+  /**
+   * Which MCP calls wait for the client's approval, for a surface that can
+   * ask (Responses); default: the assistant's `tool_approval` calls are refused.
+   */
+  approve?: Approve;
+  /** The client's answers to calls an earlier response held. */
+  approvals?: ApprovalDecision[];
 }
 
 export interface StartRunOptions {
@@ -188,6 +196,10 @@ export class RunService {
       signal,
       logger: this.#logger,
       hooks,
+      ...definedOnly({
+        approve: spec.approve ?? refuseUnapproved(assistant),
+        approvals: spec.approvals,
+      }),
     });
   }
 }
