@@ -1,5 +1,7 @@
 // --- the demo model ---
 
+// --- shared with the testkit ---
+export { listenHttp } from "./listen.js";
 // --- the demo MCP server ---
 export { demoMcpServerCommand } from "./mcp/command.js";
 export { createDemoServer } from "./mcp/server.js";
@@ -18,6 +20,4 @@ export {
   demoResponder,
 } from "./model/responder.js";
 export { type DemoModel, type DemoModelOptions, startDemoModel } from "./model/server.js";
-
-// --- shared with the testkit ---
 export { builtScriptCommand } from "./script-command.js";

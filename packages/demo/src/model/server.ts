@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { listenHttp } from "../listen.js";
 import { completion, errorBody, streamFrames } from "./openai-wire.js";
 import { type DemoResponder, demoResponder } from "./responder.js";
 
@@ -104,16 +105,7 @@ export async function startDemoModel(options: DemoModelOptions = {}): Promise<De
   });
 
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const url = await listenHttp(server, host, options.port ?? 0);
 
   let closing: Promise<void> | undefined;
   const close = () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { AbortedError, sleep, TimeoutError } from "@aiproxy/core";
+import { listenHttp } from "@aiproxy/demo";
 import { anthropicWire } from "./anthropic-wire.js";
 import { ids } from "./ids.js";
 import { openaiWire } from "./openai-wire.js";
@@ -313,16 +314,7 @@ export async function startScriptedUpstream(
   }
 
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const url = await listenHttp(server, host, options.port ?? 0);
 
   return {
     url,
