@@ -8,6 +8,9 @@ import { cors } from "hono/cors";
 import { type AdminOptions, adminRoutes } from "./admin/routes.js";
 import type { AdminState } from "./admin/state.js";
 import { chatCompletions } from "./chat/route.js";
+import { RequestLog } from "./console/request-log.js";
+import { consoleStatic } from "./console/static.js";
+import { requestTailRoutes } from "./console/tail-route.js";
 import type { GatewayEnv } from "./env.js";
 import { clip } from "./http/clip.js";
 import { errorResponse } from "./http/errors.js";
@@ -45,6 +48,8 @@ export interface AppOptions {
   telemetry?: GatewayTelemetry;
   /** `telemetry.metrics.api_key`: a scraper's key, besides the admin key. */
   metricsApiKey?: string;
+  /** The built web console served at `/ui`; default apps/console/dist, found at start. */
+  consoleDir?: string;
 }
 
 /** The gateway's routes, framework-level middleware and error shapes. */
@@ -173,7 +178,13 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
       metricsRoute(options.telemetry, options.adminPolicy, options.metricsApiKey),
     );
 
-  const runs = new RunService({ registry, logger, telemetry: options.telemetry });
+  const requestLog = new RequestLog();
+  const runs = new RunService({
+    registry,
+    logger,
+    telemetry: options.telemetry,
+    onRunLogged: (line) => requestLog.push(line),
+  });
   app.post("/v1/chat/completions", chatCompletions({ registry, runs }));
   app.post("/v1/messages", messages({ registry, runs }));
   const store =
@@ -182,6 +193,8 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
   app.route("/v1/responses", responsesRoutes({ registry, runs, store }));
   app.post("/v1/messages/count_tokens", countTokens({ registry }));
 
+  app.route("/ui", consoleStatic({ policy: options.adminPolicy, dir: options.consoleDir }));
+  app.route("/admin/requests", requestTailRoutes({ log: requestLog, policy: options.adminPolicy }));
   app.route(
     "/admin",
     adminRoutes({

@@ -13,6 +13,7 @@ import {
 } from "@aiproxy/config";
 import {
   ConflictError,
+  contentText,
   type Logger,
   NotFoundError,
   PermissionDeniedError,
@@ -84,6 +85,34 @@ export function adminRoutes(options: AdminOptions): Hono {
     requireEntry(registry.config, KINDS.mcp as Kind, name);
     const tools = await registry.fabric.listTools(name, { signal: c.req.raw.signal });
     return c.json({ object: "list", data: tools });
+  });
+
+  // The console's "call a tool": one call, outside any assistant, as an operator's check.
+  app.post("/mcp/:name/tools/:tool/call", async (c) => {
+    const name = c.req.param("name");
+    requireEntry(registry.config, KINDS.mcp as Kind, name);
+    const body = await readJsonBody(c.req.raw, { maxDepth: registry.config.server.max_json_depth });
+    const args = (body as { arguments?: unknown } | null)?.arguments ?? {};
+    if (typeof args !== "object" || args === null || Array.isArray(args))
+      throw new ValidationError({ message: "arguments: expected an object", param: "arguments" });
+    const started = performance.now();
+    const result = await registry.fabric.callTool(
+      name,
+      c.req.param("tool"),
+      args as Record<string, unknown>,
+      {
+        signal: c.req.raw.signal,
+      },
+    );
+    logger.info(
+      { admin: "call", "MCP server": name, tool: c.req.param("tool") },
+      "admin tool call",
+    );
+    return c.json({
+      isError: result.isError,
+      content: contentText(result.content),
+      durationMs: Math.round(performance.now() - started),
+    });
   });
 
   app.get("/:kind", (c) => {

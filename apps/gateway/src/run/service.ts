@@ -69,6 +69,17 @@ export interface RunServiceOptions {
   logger: Logger;
   /** Metrics and traces of every run; none when absent. */
   telemetry?: GatewayTelemetry;
+  /** Called with each run's log line, its status and its steps (the console's request tail). */
+  onRunLogged?: (line: RunLogLine) => void;
+}
+
+/** A run's log line as `onRunLogged` receives it. */
+export interface RunLogLine extends Record<string, unknown> {
+  requestId: string;
+  assistant: string;
+  msg: string;
+  status: number;
+  stepList?: AgentResult["steps"];
 }
 
 /**
@@ -82,11 +93,13 @@ export class RunService {
   readonly #registry: Registry;
   readonly #logger: Logger;
   readonly #telemetry: GatewayTelemetry | undefined;
+  readonly #onRunLogged: RunServiceOptions["onRunLogged"];
 
-  constructor({ registry, logger, telemetry }: RunServiceOptions) {
+  constructor({ registry, logger, telemetry, onRunLogged }: RunServiceOptions) {
     this.#registry = registry;
     this.#logger = logger;
     this.#telemetry = telemetry;
+    this.#onRunLogged = onRunLogged;
   }
 
   start(c: Context<GatewayEnv>, options: StartRunOptions): StartedRun {
@@ -132,7 +145,7 @@ export class RunService {
       (error: unknown) => observed?.end(AiProxyError.isInstance(error) ? error.status : 500),
     );
     run.result.then(
-      (result) => logRun(this.#logger, "info", { ...entry, result }),
+      (result) => logRun(this.#logger, "info", { ...entry, result }, this.#onRunLogged),
       (error: unknown) =>
         logRun(
           this.#logger,
@@ -141,6 +154,7 @@ export class RunService {
             ...entry,
             error,
           },
+          this.#onRunLogged,
         ),
     );
     run.result.then(lease.release, lease.release);
@@ -243,35 +257,45 @@ interface RunLog {
   error?: unknown;
 }
 
-function logRun(logger: Logger, level: "info" | "warn", entry: RunLog): void {
+function logRun(
+  logger: Logger,
+  level: "info" | "warn",
+  entry: RunLog,
+  onRunLogged?: (line: RunLogLine) => void,
+): void {
   const { result, error } = entry;
   const firstTokenMs = entry.firstTokenMs();
-  logger[level](
-    {
-      requestId: entry.requestId,
-      ...(entry.caller !== undefined && { caller: entry.caller, callerId: entry.callerId }),
-      assistant: entry.assistant,
-      ...entry.fields,
-      latencyMs: Math.round(performance.now() - entry.started),
-      ...(firstTokenMs !== undefined && { firstTokenMs }),
-      ...(result && {
-        steps: result.steps.length,
-        toolCalls: result.steps.flatMap((step) =>
-          step.toolCalls.map((call) => ({
-            name: call.name,
-            ...(call.isError !== undefined && { isError: call.isError }),
-            ...(call.durationMs !== undefined && { durationMs: Math.round(call.durationMs) }),
-          })),
-        ),
-        finishReason: result.finishReason,
-        usage: result.usage,
-      }),
-      ...(error !== undefined && {
-        error: AiProxyError.isInstance(error)
-          ? { code: error.code, status: error.status, message: error.message }
-          : { message: "internal error" },
-      }),
-    },
-    entry.msg,
-  );
+  const line = {
+    requestId: entry.requestId,
+    ...(entry.caller !== undefined && { caller: entry.caller, callerId: entry.callerId }),
+    assistant: entry.assistant,
+    ...entry.fields,
+    latencyMs: Math.round(performance.now() - entry.started),
+    ...(firstTokenMs !== undefined && { firstTokenMs }),
+    ...(result && {
+      steps: result.steps.length,
+      toolCalls: result.steps.flatMap((step) =>
+        step.toolCalls.map((call) => ({
+          name: call.name,
+          ...(call.isError !== undefined && { isError: call.isError }),
+          ...(call.durationMs !== undefined && { durationMs: Math.round(call.durationMs) }),
+        })),
+      ),
+      finishReason: result.finishReason,
+      usage: result.usage,
+    }),
+    ...(error !== undefined && {
+      error: AiProxyError.isInstance(error)
+        ? { code: error.code, status: error.status, message: error.message }
+        : { message: "internal error" },
+    }),
+  };
+  logger[level](line, entry.msg);
+  if (!onRunLogged) return;
+  const status = error === undefined ? 200 : AiProxyError.isInstance(error) ? error.status : 500;
+  try {
+    onRunLogged({ ...line, msg: entry.msg, status, ...(result && { stepList: result.steps }) });
+  } catch (tapError) {
+    logger.warn({ err: String(tapError) }, "the run log tap failed");
+  }
 }

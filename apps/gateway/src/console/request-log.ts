@@ -1,0 +1,56 @@
+/** One run as the Requests page shows it: the run's log line, its status and its steps. */
+export interface RequestLogLine extends Record<string, unknown> {
+  id: number;
+  time: string;
+  requestId: string;
+  assistant: string;
+  status: number;
+}
+
+type Listener = (line: RequestLogLine) => void;
+
+/**
+ * The latest run log lines in a bounded ring, and who listens for new ones.
+ * Memory is bounded twice: `capacity` lines, `maxListeners` tails.
+ */
+export class RequestLog {
+  readonly capacity: number;
+  readonly maxListeners: number;
+  readonly #lines: RequestLogLine[] = [];
+  readonly #listeners = new Set<Listener>();
+  #next = 1;
+
+  constructor(options: { capacity?: number; maxListeners?: number } = {}) {
+    this.capacity = options.capacity ?? 200;
+    this.maxListeners = options.maxListeners ?? 32;
+  }
+
+  push(fields: Omit<RequestLogLine, "id" | "time">): void {
+    const line = { ...fields, id: this.#next++, time: new Date().toISOString() } as RequestLogLine;
+    this.#lines.push(line);
+    if (this.#lines.length > this.capacity) this.#lines.shift();
+    for (const listener of this.#listeners) {
+      try {
+        listener(line);
+      } catch {
+        this.#listeners.delete(listener); // a broken tail must not break the run that logs
+      }
+    }
+  }
+
+  /** Oldest first. */
+  recent(): RequestLogLine[] {
+    return [...this.#lines];
+  }
+
+  /** `undefined` when there are `maxListeners` already. */
+  subscribe(listener: Listener): (() => void) | undefined {
+    if (this.#listeners.size >= this.maxListeners) return undefined;
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+}
