@@ -192,6 +192,65 @@ describe.each([
       const items = await client.responses.inputItems.list(final.id);
       expect(items.data.map((item) => item.type)).toEqual(["function_call_output"]);
     });
+
+    it("approvals round-trip: create ends with an mcp_approval_request, a streamed mcp_approval_response runs the call", async () => {
+      upstream().enqueue({
+        toolCalls: [{ name: "everything__echo", arguments: { message: "with consent" } }],
+      });
+      const mcp: OpenAI.Responses.Tool.Mcp = {
+        type: "mcp",
+        server_label: "everything",
+        require_approval: "always",
+      };
+      const before = upstream().requests.length;
+      const first = await client.responses.create({
+        model: assistant,
+        input: "Echo with consent",
+        tools: [mcp],
+      });
+      const request = first.output.at(-1);
+      expect(request).toMatchObject({
+        type: "mcp_approval_request",
+        server_label: "everything",
+        name: "echo",
+        arguments: '{"message":"with consent"}',
+      });
+      expect(upstream().requests.length - before).toBe(1);
+
+      upstream().enqueue(answerWithToolResults);
+      const stream = client.responses.stream({
+        model: assistant,
+        previous_response_id: first.id,
+        input: [
+          {
+            type: "mcp_approval_response",
+            approval_request_id: request?.id ?? "",
+            approve: true,
+          },
+        ],
+        tools: [mcp],
+      });
+      const final = await stream.finalResponse();
+      const call = final.output.find((item) => item.type === "mcp_call");
+      expect(call?.type === "mcp_call" && call.output).toContain("Echo: with consent");
+      expect(final.output_text).toBe("Tool said: Echo: with consent");
+      expect(trailingToolResults(upstream().requests.at(-1)!)[0]?.text).toContain(
+        "Echo: with consent",
+      );
+
+      // The same request answered twice is the client's BadRequestError.
+      const again = client.responses.create({
+        model: assistant,
+        previous_response_id: final.id,
+        input: [
+          { type: "mcp_approval_response", approval_request_id: request?.id ?? "", approve: true },
+        ],
+      });
+      await expect(again).rejects.toMatchObject({
+        status: 400,
+        param: "input[0].approval_request_id",
+      });
+    });
   },
 );
 

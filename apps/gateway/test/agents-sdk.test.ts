@@ -1,0 +1,154 @@
+import { join } from "node:path";
+import {
+  type RecordedRequest,
+  type ScriptedUpstream,
+  startScriptedUpstream,
+  trailingToolResults,
+} from "@aiproxy/testkit";
+import { Agent, hostedMcpTool, OpenAIProvider, Runner, tool } from "@openai/agents";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as z from "zod";
+import { type GatewayProcess, startGatewayProcess } from "./helpers/gateway-process.js";
+
+/**
+ * The OpenAI Agents SDK (`@openai/agents`): an `Agent` run by a `Runner`
+ * whose OpenAI client points at the gateway (a real process), Responses API.
+ * The agent has a function tool of its own (the SDK runs it) and the
+ * assistant's MCP tools as a hosted MCP tool (the gateway runs them, as
+ * `mcp_call` items); with `requireApproval` the SDK's own approval callback
+ * answers the gateway's `mcp_approval_request`. Tracing is off: nothing
+ * leaves loopback.
+ */
+
+const PROXY_KEY = "proxy-key-agents-sdk";
+
+let upstreams: Record<"openai" | "anthropic", ScriptedUpstream>;
+let gateway: GatewayProcess;
+let runner: Runner;
+
+beforeAll(async () => {
+  upstreams = {
+    openai: await startScriptedUpstream(),
+    anthropic: await startScriptedUpstream(),
+  };
+  gateway = await startGatewayProcess({
+    config: {
+      proxy_api_keys: [PROXY_KEY],
+      backends: [
+        { name: "up-openai", kind: "openai", base_url: upstreams.openai.openaiBaseUrl },
+        { name: "up-anthropic", kind: "anthropic", base_url: upstreams.anthropic.anthropicBaseUrl },
+      ],
+      mcp_servers: [{ name: "everything", transport: "stdio", command: "mcp-server-everything" }],
+      assistants: [
+        {
+          name: "via-openai",
+          backend: "up-openai",
+          model: "gpt-test",
+          mcp_servers: ["everything"],
+        },
+        {
+          name: "via-anthropic",
+          backend: "up-anthropic",
+          model: "claude-test",
+          mcp_servers: ["everything"],
+        },
+      ],
+    },
+    env: { PATH: `${join(import.meta.dirname, "..", "node_modules", ".bin")}:${process.env.PATH}` },
+  });
+  const client = new OpenAI({ apiKey: PROXY_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+  runner = new Runner({
+    modelProvider: new OpenAIProvider({ openAIClient: client, useResponses: true }),
+    tracingDisabled: true,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  const code = await gateway?.stop();
+  expect(code).toBe(0);
+  await upstreams?.openai.close();
+  await upstreams?.anthropic.close();
+});
+
+/** Every tool result text the upstream was sent, either wire. */
+function toolTexts(request: RecordedRequest | undefined): string[] {
+  return request ? trailingToolResults(request).map((r) => r.text) : [];
+}
+
+describe.each([
+  ["openai", "via-openai"],
+  ["anthropic", "via-anthropic"],
+] as const)("the Agents SDK against an %s-wire backend", (wire, assistant) => {
+  const upstream = () => upstreams[wire];
+
+  it("runs an Agent with its own function tool and the assistant's MCP tools (mcp_call items)", async () => {
+    const asked: string[] = [];
+    const weather = tool({
+      name: "get_weather",
+      description: "Weather for a city",
+      parameters: z.object({ city: z.string() }),
+      execute: async ({ city }) => {
+        asked.push(city);
+        return `sunny, 21 C in ${city}`;
+      },
+    });
+    upstream().enqueue(
+      { toolCalls: [{ name: "everything__echo", arguments: { message: "from the sdk" } }] },
+      (request) => ({
+        text: `Echoed: ${toolTexts(request).join(" | ")}`,
+        toolCalls: [{ name: "get_weather", arguments: { city: "Oslo" } }],
+      }),
+      (request) => ({ text: `Done. ${toolTexts(request).join(" | ")}` }),
+    );
+    const before = upstream().requests.length;
+    const agent = new Agent({
+      name: "helper",
+      instructions: "Use the tools.",
+      model: assistant,
+      tools: [weather, hostedMcpTool({ serverLabel: "everything", requireApproval: "never" })],
+    });
+    const result = await runner.run(agent, "Echo something, then tell me the weather in Oslo");
+
+    expect(asked).toEqual(["Oslo"]);
+    expect(result.finalOutput).toBe("Done. sunny, 21 C in Oslo");
+    const requests = upstream().requests.slice(before);
+    expect(requests).toHaveLength(3);
+    // The gateway ran the MCP tool; the model saw its real output.
+    expect(toolTexts(requests[1])[0]).toContain("Echo: from the sdk");
+    // The SDK's first model response carried the server-side round as an mcp_call item.
+    const first = result.rawResponses[0]?.output ?? [];
+    expect(JSON.stringify(first)).toContain('"mcp_call"');
+    expect(JSON.stringify(first)).toContain("Echo: from the sdk");
+  });
+
+  it("answers the gateway's mcp_approval_request through the SDK's approval callback", async () => {
+    const approvals: string[] = [];
+    upstream().enqueue(
+      { toolCalls: [{ name: "everything__echo", arguments: { message: "approved by sdk" } }] },
+      (request) => ({ text: `Done. ${toolTexts(request).join(" | ")}` }),
+    );
+    const before = upstream().requests.length;
+    const agent = new Agent({
+      name: "careful",
+      model: assistant,
+      tools: [
+        hostedMcpTool({
+          serverLabel: "everything",
+          requireApproval: "always",
+          onApproval: async (_context, item) => {
+            approvals.push(item.name ?? "");
+            return { approve: true };
+          },
+        }),
+      ],
+    });
+    const result = await runner.run(agent, "Echo, with my approval");
+
+    expect(approvals).toEqual(["echo"]);
+    expect(result.finalOutput).toContain("Echo: approved by sdk");
+    const requests = upstream().requests.slice(before);
+    expect(requests).toHaveLength(2);
+    expect(toolTexts(requests[1])[0]).toContain("Echo: approved by sdk");
+  });
+});
