@@ -26,22 +26,27 @@ export class UnsupportedMediaTypeError extends AiProxyError {
  * generic 500, since its message may hold paths or secrets.
  */
 export function errorResponse(error: unknown, logger: Logger): Response {
-  let known = error;
-  if (!AiProxyError.isInstance(error)) {
-    if (error instanceof HTTPException && error.status < 500) {
-      known = new AiProxyError("invalid_request", error.status, "invalid_request_error", {
-        message: error.message || "Bad request",
-      });
-    } else {
-      logger.error({ err: describeError(error) }, "unhandled error");
-      known = new InternalError({ message: "Internal server error" });
-    }
-  }
-  const { status, body, headers } = toOpenAIError(known);
+  const { status, body, headers } = toOpenAIError(clientError(error, logger));
   return new Response(JSON.stringify(body), {
     status,
     headers: { "content-type": "application/json", ...headers },
   });
+}
+
+/**
+ * What a client may be told of any error, on every surface: an AiProxyError
+ * as it is, a Hono 4xx as an invalid request, and anything else logged and
+ * replaced by a generic 500.
+ */
+export function clientError(error: unknown, logger: Logger): AiProxyError {
+  if (AiProxyError.isInstance(error)) return error;
+  if (error instanceof HTTPException && error.status < 500) {
+    return new AiProxyError("invalid_request", error.status, "invalid_request_error", {
+      message: error.message || "Bad request",
+    });
+  }
+  logger.error({ err: describeError(error) }, "unhandled error");
+  return new InternalError({ message: "Internal server error" });
 }
 
 export function onError(logger: Logger) {

@@ -1,7 +1,7 @@
 import { toAnthropicError } from "@aiproxy/agent-loop/anthropic";
-import { AiProxyError, AuthenticationError, InternalError, type Logger } from "@aiproxy/core";
+import { AuthenticationError, type Logger } from "@aiproxy/core";
 import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { clientError } from "../http/errors.js";
 
 /**
  * Whether a request gets Anthropic's error shape: everything under
@@ -24,26 +24,7 @@ export function anthropicErrorResponse(
   logger: Logger,
   requestId?: string,
 ): Response {
-  let known = error;
-  if (!AiProxyError.isInstance(error)) {
-    if (error instanceof HTTPException && error.status < 500) {
-      known = new AiProxyError("invalid_request", error.status, "invalid_request_error", {
-        message: error.message || "Bad request",
-      });
-    } else {
-      logger.error(
-        {
-          err:
-            error instanceof Error
-              ? { name: error.name, message: error.message, stack: error.stack }
-              : String(error),
-        },
-        "unhandled error",
-      );
-      known = new InternalError({ message: "Internal server error" });
-    }
-  }
-  const { status, body, headers } = toAnthropicError(known, requestId);
+  const { status, body, headers } = toAnthropicError(clientError(error, logger), requestId);
   return new Response(JSON.stringify(body), {
     status,
     headers: { ...headers, "content-type": "application/json" },
