@@ -1,7 +1,7 @@
 import { abortError } from "../errors.js";
 import { UpstreamAttempts } from "./attempts.js";
 import { discardBody, parseJsonObject, readBody, readFailure, unexpectedBody } from "./body.js";
-import { deadline } from "./signals.js";
+import { type Deadline, deadline } from "./signals.js";
 import { readSse, type SseMessage } from "./sse.js";
 import type { AttemptInfo, RetryInfo, RetryPolicy, UpstreamResponse } from "./upstream.js";
 
@@ -115,12 +115,7 @@ export async function exchangeJson<T>(
   parse: (json: Record<string, unknown>, status: number) => T,
   { signal, ...call }: ExchangeCallOptions = {},
 ): Promise<T> {
-  const overall = deadline(config.timeoutMs, signal, "Upstream request");
-  const attempts = new UpstreamAttempts(
-    forCall(config, call),
-    overall.signal,
-    Date.now() + config.timeoutMs,
-  );
+  const { overall, attempts } = startExchange(config, signal, call);
   try {
     for (;;) {
       const upstream = await attempts.open(body, "application/json");
@@ -156,12 +151,7 @@ export async function* exchangeStream<T>(
   decode: (body: UpstreamBody) => AsyncIterable<T>,
   { signal, ...call }: ExchangeCallOptions = {},
 ): AsyncGenerator<T> {
-  const overall = deadline(config.timeoutMs, signal, "Upstream request");
-  const attempts = new UpstreamAttempts(
-    forCall(config, call),
-    overall.signal,
-    Date.now() + config.timeoutMs,
-  );
+  const { overall, attempts } = startExchange(config, signal, call);
   let yielded = false;
   try {
     for (;;) {
@@ -186,6 +176,21 @@ export async function* exchangeStream<T>(
   } finally {
     overall.clear();
   }
+}
+
+/** One call's overall deadline, and its attempts, which share that deadline and one retry budget. */
+function startExchange(
+  config: ExchangeConfig,
+  signal: AbortSignal | undefined,
+  call: ExchangeCallOptions,
+): { overall: Deadline; attempts: UpstreamAttempts } {
+  const overall = deadline(config.timeoutMs, signal, "Upstream request");
+  const attempts = new UpstreamAttempts(
+    forCall(config, call),
+    overall.signal,
+    Date.now() + config.timeoutMs,
+  );
+  return { overall, attempts };
 }
 
 /** The config with one call's own headers and retry hook on top. */
