@@ -1,30 +1,11 @@
 import { existsSync } from "node:fs";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
+import { closeClients, connect, firstText } from "../../test/helpers/mcp-client.js";
 import { mcpTestServerCommand } from "./servers/command.js";
 import { createFaultServer } from "./servers/faults.js";
 
-const open: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const item of open.splice(0)) await item.close();
-});
-
-async function connect(server: McpServer): Promise<Client> {
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: "test", version: "1" });
-  await server.connect(serverSide);
-  await client.connect(clientSide);
-  open.push(client, server);
-  return client;
-}
-
-function firstText(result: Awaited<ReturnType<Client["callTool"]>>): string {
-  const content = result.content as Array<{ type: string; text?: string }>;
-  return content[0]?.text ?? "";
-}
+afterEach(closeClients);
 
 describe("fault server", () => {
   it("sends tools/list_changed when a tool is added", async () => {

@@ -1,28 +1,9 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { closeClients, connect, firstText } from "../../../test/helpers/mcp-client.js";
 import { createFaultServer, createFaultServerWithControls } from "./faults.js";
 
-const open: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const item of open.splice(0)) await item.close();
-});
-
-async function connect(server: McpServer): Promise<Client> {
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: "test", version: "1" });
-  await server.connect(serverSide);
-  await client.connect(clientSide);
-  open.push(client, server);
-  return client;
-}
-
-function firstText(result: Awaited<ReturnType<Client["callTool"]>>): string {
-  const content = result.content as Array<{ type: string; text?: string }>;
-  return content[0]?.text ?? "";
-}
+afterEach(closeClients);
 
 describe("fault server holds", () => {
   it("holds a call until its tag is released, before or after it arrives", async () => {
