@@ -258,7 +258,7 @@ describe("POST /v1/responses", () => {
 });
 
 describe("a Codex-shaped request (store: false, the whole history each turn)", () => {
-  it("is accepted as sent: developer messages, function history, hosted and namespace tools dropped", async () => {
+  it("is accepted as sent: developer messages, function history, namespace tools flattened, hosted tools dropped", async () => {
     upstream.enqueue({ text: "done" });
     const response = await post({
       model: "plain",
@@ -286,7 +286,15 @@ describe("a Codex-shaped request (store: false, the whole history each turn)", (
           parameters: { type: "object", properties: {} },
           strict: false,
         },
-        { type: "namespace", name: "ns", description: "d", tools: [] },
+        {
+          type: "namespace",
+          name: "ns",
+          description: "d",
+          tools: [
+            { type: "function", name: "spawn_agent", parameters: { type: "object" } },
+            { type: "custom", name: "freeform" },
+          ],
+        },
         { type: "web_search" },
       ],
       tool_choice: "auto",
@@ -299,7 +307,7 @@ describe("a Codex-shaped request (store: false, the whole history each turn)", (
       client_metadata: { originator: "codex" },
     });
     expect(response.status).toBe(200);
-    expect(response.headers.get("x-aiproxy-dropped-tools")).toBe("namespace,web_search");
+    expect(response.headers.get("x-aiproxy-dropped-tools")).toBe("web_search");
     const events = await sse(response);
     expect(events.at(-1).type).toBe("response.completed");
     const sent = upstream.requests.at(-1)?.body;
@@ -316,8 +324,48 @@ describe("a Codex-shaped request (store: false, the whole history each turn)", (
     });
     expect(sent.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual([
       "shell",
+      "ns__spawn_agent",
     ]);
     expect(sent).toMatchObject({ parallel_tool_calls: false, reasoning_effort: "medium" });
+  });
+
+  it("a call to a namespace tool is a function_call with its own name and the namespace, and comes back as one", async () => {
+    const tools = [
+      {
+        type: "namespace",
+        name: "agents",
+        tools: [{ type: "function", name: "spawn", parameters: { type: "object" } }],
+      },
+    ];
+    upstream.enqueue({
+      toolCalls: [{ id: "call_ns", name: "agents__spawn", arguments: { task: "x" } }],
+    });
+    const first = await ok({ model: "plain", input: "spawn one", tools, store: false });
+    expect(first.output[0]).toMatchObject({
+      type: "function_call",
+      call_id: "call_ns",
+      name: "spawn",
+      namespace: "agents",
+    });
+    upstream.enqueue({ text: "spawned" });
+    await ok({
+      model: "plain",
+      store: false,
+      tools,
+      input: [
+        { role: "user", content: "spawn one" },
+        {
+          type: "function_call",
+          call_id: "call_ns",
+          name: "spawn",
+          namespace: "agents",
+          arguments: "{}",
+        },
+        { type: "function_call_output", call_id: "call_ns", output: "agent 7" },
+      ],
+    });
+    const sent = upstream.requests.at(-1)?.body;
+    expect(sent.messages[2].tool_calls[0].function.name).toBe("agents__spawn");
   });
 });
 

@@ -47,6 +47,8 @@ const itemSchemas = {
     call_id: z.string().min(1),
     name: z.string().min(1),
     arguments: z.string(),
+    /** A tool of a `namespace` tool (Codex): offered, and so called, as `<namespace>__<name>`. */
+    namespace: z.string().nullish(),
     id: z.string().nullish(),
   }),
   function_call_output: z.looseObject({
@@ -337,7 +339,12 @@ class TranscriptBuilder {
         const call: ToolCall = {
           id: String(item.call_id),
           type: "function",
-          function: { name: String(item.name), arguments: String(item.arguments) },
+          function: {
+            name: item.namespace
+              ? `${String(item.namespace)}__${String(item.name)}`
+              : String(item.name),
+            arguments: String(item.arguments),
+          },
         };
         this.#assistant ??= { role: "assistant", content: null };
         this.#assistant.tool_calls = [...(this.#assistant.tool_calls ?? []), call];

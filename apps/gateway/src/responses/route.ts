@@ -72,6 +72,7 @@ async function createResponse(c: Context<GatewayEnv>, options: ResponsesRouteOpt
   const dropped = droppedToolTypes(request.tools);
   let selection: McpSelection[] | undefined;
   let toolset: Toolset | undefined;
+  let namespaced: Map<string, { namespace: string; name: string }> | undefined;
 
   const { run, spec, requestId } = runs.start(c, {
     model: request.model,
@@ -80,6 +81,7 @@ async function createResponse(c: Context<GatewayEnv>, options: ResponsesRouteOpt
     build: (lease): RunSpec => {
       const tools = resolveTools(request.tools, lease.assistant, registry.config.mcp_servers);
       selection = tools.mcp;
+      namespaced = tools.namespaced;
       toolset = selectTools(lease.toolset, selection);
       const approve = approvalPolicy(lease.assistant, selection);
       return {
@@ -106,6 +108,7 @@ async function createResponse(c: Context<GatewayEnv>, options: ResponsesRouteOpt
     headers,
     id: responsesId("resp"),
     leadingItems: await listedTools(toolset, selection, history, signal),
+    functionName: (offered) => namespaced?.get(offered),
     ...(storeIt && {
       onComplete: (response: ResponseObject, result: AgentResult) =>
         store.put(

@@ -17,6 +17,13 @@ const functionTool = z.looseObject({
   strict: z.boolean().nullish(),
 });
 
+/** Codex's group of function tools; each is offered as `<namespace>__<name>`. */
+const namespaceTool = z.looseObject({
+  type: z.literal("namespace"),
+  name: z.string().min(1),
+  tools: z.array(z.looseObject({ type: z.string() })).default([]),
+});
+
 const toolFilter = z.looseObject({
   tool_names: z.array(z.string()).nullish(),
   read_only: z.boolean().nullish(),
@@ -64,12 +71,19 @@ export interface ResolvedTools {
   mcp: McpSelection[] | undefined;
   /** Types of tools the gateway cannot run, left out (`x-aiproxy-dropped-tools`). */
   dropped: string[];
+  /** A flattened namespace tool's offered name -> its namespace and own name, for `function_call` items. */
+  namespaced: Map<string, { namespace: string; name: string }>;
 }
 
 /**
  * The request's `tools`, by the gateway's rule:
  * - `function` tools are the client's own: a call to one ends the response
  *   with a `function_call` item.
+ * - A `namespace` tool (Codex) is a group of the client's function tools:
+ *   each is offered as `<namespace>__<name>`, and a call to one is a
+ *   `function_call` item with its own `name` and the `namespace`. Its other
+ *   tools, and a flattened name the providers would refuse (over 64
+ *   characters), are left out.
  * - `mcp` tools must name, as `server_label`, an MCP server configured for
  *   this assistant; `allowed_tools` narrows its tools. A `server_url` is
  *   never fetched: it is refused unless it is that server's configured URL.
@@ -77,7 +91,7 @@ export interface ResolvedTools {
  *   offered; with none, all of the assistant's.
  * - Every other type (`web_search`, `file_search`, `code_interpreter`,
  *   `computer_use_preview`, `image_generation`, `local_shell`, `custom`,
- *   `namespace`, ...) is a hosted or client-specific tool the gateway
+ *   ...) is a hosted or client-specific tool the gateway
  *   cannot run: it is dropped, not refused, and named in the response's
  *   `x-aiproxy-dropped-tools` header and the run's log line.
  */
@@ -89,21 +103,39 @@ export function resolveTools(
   const clientTools: ToolDefinition[] = [];
   let mcp: McpSelection[] | undefined;
   const dropped: string[] = [];
+  const namespaced = new Map<string, { namespace: string; name: string }>();
+  const addFunction = (tool: RawTool, param: string, namespace?: string) => {
+    const parsed = functionTool.safeParse(tool);
+    if (!parsed.success) throw zodError(parsed.error, param);
+    const { name, description, parameters, strict } = parsed.data;
+    const offered = namespace ? `${namespace}__${name}` : name;
+    if (namespace) {
+      // A name the providers would refuse is left out, like a hosted tool.
+      if (!OFFERED_NAME.test(offered)) return false;
+      namespaced.set(offered, { namespace, name });
+    }
+    clientTools.push({
+      type: "function",
+      function: {
+        name: offered,
+        ...(description != null && { description }),
+        parameters: parameters ?? { type: "object", properties: {} },
+        ...(strict != null && { strict }),
+      },
+    } as ToolDefinition);
+    return true;
+  };
   (tools ?? []).forEach((tool, index) => {
     const param = `tools[${index}]`;
     if (tool.type === "function") {
-      const parsed = functionTool.safeParse(tool);
+      addFunction(tool, param);
+    } else if (tool.type === "namespace") {
+      const parsed = namespaceTool.safeParse(tool);
       if (!parsed.success) throw zodError(parsed.error, param);
-      const { name, description, parameters, strict } = parsed.data;
-      clientTools.push({
-        type: "function",
-        function: {
-          name,
-          ...(description != null && { description }),
-          parameters: parameters ?? { type: "object", properties: {} },
-          ...(strict != null && { strict }),
-        },
-      } as ToolDefinition);
+      const { name: namespace, tools: inner } = parsed.data;
+      inner.forEach((t, n) => {
+        if (t.type === "function") addFunction(t, `${param}.tools[${n}]`, namespace);
+      });
     } else if (tool.type === "mcp") {
       const parsed = mcpTool.safeParse(tool);
       if (!parsed.success) throw zodError(parsed.error, param);
@@ -113,7 +145,12 @@ export function resolveTools(
       dropped.push(tool.type);
     }
   });
-  return { clientTools: clientTools.length > 0 ? clientTools : undefined, mcp, dropped };
+  return {
+    clientTools: clientTools.length > 0 ? clientTools : undefined,
+    mcp,
+    dropped,
+    namespaced,
+  };
 }
 
 function mcpSelection(
@@ -186,11 +223,13 @@ export function selectTools(
   };
 }
 
+const KEPT_TYPES = new Set(["function", "mcp", "namespace"]);
+const OFFERED_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** The types `resolveTools` drops, in request order, each once. */
 export function droppedToolTypes(tools: RawTool[] | null | undefined): string[] {
   const out: string[] = [];
   for (const tool of tools ?? [])
-    if (tool.type !== "function" && tool.type !== "mcp" && !out.includes(tool.type))
-      out.push(tool.type);
+    if (!KEPT_TYPES.has(tool.type) && !out.includes(tool.type)) out.push(tool.type);
   return out;
 }

@@ -22,6 +22,12 @@ export interface ResponsesOptions {
   id?: string;
   /** Items that lead the output, e.g. the `mcp_list_tools` of the request's `mcp` tools. */
   leadingItems?: ResponseOutputItem[];
+  /**
+   * The `name` (and `namespace`) a client call's `function_call` item shows
+   * for the name the model called, when the surface offered it under
+   * another (Codex's namespace tools, flattened). Default: as called.
+   */
+  functionName?: (offered: string) => { name: string; namespace?: string } | undefined;
 }
 
 export type EventItem = { event: ResponseStreamEvent } | { error: AiProxyError };
@@ -44,6 +50,7 @@ export class ResponseEventProducer implements AsyncIterator<EventItem> {
   readonly #events: AsyncIterator<AgentEvent>;
   readonly #leading: ResponseOutputItem[];
   readonly #mcpCalls = new Map<string, number>();
+  readonly #functionName: ResponsesOptions["functionName"];
   #sequence = 0;
   #pending: EventItem[] = [];
   #started = false;
@@ -53,6 +60,7 @@ export class ResponseEventProducer implements AsyncIterator<EventItem> {
   constructor(run: AgentRun, options: ResponsesOptions) {
     this.#events = run[Symbol.asyncIterator]();
     this.#leading = options.leadingItems ?? [];
+    this.#functionName = options.functionName;
     this.response = {
       id: options.id ?? responsesId("resp"),
       object: "response",
@@ -118,6 +126,7 @@ export class ResponseEventProducer implements AsyncIterator<EventItem> {
   #handle(event: AgentEvent): void {
     switch (event.type) {
       case "step-start":
+      case "step-usage":
         return;
       case "text-delta":
         this.#start();
@@ -235,12 +244,14 @@ export class ResponseEventProducer implements AsyncIterator<EventItem> {
     });
   }
 
-  #functionCall(callId: string, name: string, args: string): void {
+  #functionCall(callId: string, offered: string, args: string): void {
+    const { name, namespace } = this.#functionName?.(offered) ?? { name: offered };
     const index = this.#addItem({
       id: responsesId("fc"),
       type: "function_call",
       call_id: callId,
       name,
+      ...(namespace !== undefined && { namespace }),
       arguments: "",
       status: "in_progress",
     });

@@ -40,6 +40,8 @@ export interface ResponseFunctionCall {
   type: "function_call";
   call_id: string;
   name: string;
+  /** Set when the tool is one of a `namespace` tool's. */
+  namespace?: string;
   arguments: string;
   status: "in_progress" | "completed" | "incomplete";
 }
