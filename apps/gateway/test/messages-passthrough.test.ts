@@ -151,6 +151,27 @@ describe("Anthropic-wire backend", () => {
     );
   });
 
+  it("streams message_start with the upstream's input token count; stop_sequences forwarded", async () => {
+    anthropic.enqueue({ text: "1, 2", usage: { promptTokens: 42, completionTokens: 4 } });
+    const response = await post({
+      model: "on-anthropic",
+      max_tokens: 100,
+      stream: true,
+      stop_sequences: ["3"],
+      messages: [{ role: "user", content: "Count to 3" }],
+    });
+    expect(response.status).toBe(200);
+    const events = (await response.text())
+      .split("\n")
+      .filter((line) => line.startsWith("data: "))
+      .map((line) => JSON.parse(line.slice(6)));
+    expect(events[0]).toMatchObject({
+      type: "message_start",
+      message: { usage: { input_tokens: 42, output_tokens: 0 } },
+    });
+    expect(anthropic.requests.at(-1)?.body.stop_sequences).toEqual(["3"]);
+  });
+
   it("forwards a system turn inside messages in its place; the upstream's refusal is the client's 400", async () => {
     const sent = richRequest("on-anthropic");
     const response = await post(sent);

@@ -82,6 +82,9 @@ async function streamStep(
           // The finish event carries the merged calls; until then a call's
           // name may not even be known, so nothing is surfaced.
           break;
+        case "usage":
+          emit({ type: "step-usage", step, usage: event.usage });
+          break;
         case "finish":
           outcome = {
             message: event.message,

@@ -185,6 +185,8 @@ export type AgentEvent =
       durationMs: number;
       isError: boolean;
     }
+  /** The step's usage as far as the backend reported it before finishing (its prompt's count). */
+  | { type: "step-usage"; step: number; usage: Usage }
   | { type: "step-finish"; step: number; finishReason: FinishReason; usage: Usage }
   | { type: "finish"; result: AgentResult }
   | { type: "error"; error: AiProxyError };

@@ -147,6 +147,23 @@ describe("toAnthropicMessage", () => {
     ]);
   });
 
+  it("sends the prompt's token count in message_start when the backend reports it before the answer", async () => {
+    const backend = new FakeBackend([
+      [
+        { type: "usage", usage: usage(25, 1, { cachedTokens: 5 }) },
+        ...text("Hi", usage(25, 3, { cachedTokens: 5 })),
+      ],
+    ]);
+    const streamed = await events(runAgent({ backend, model: "m", messages }));
+    expect(streamed[0]).toMatchObject({
+      type: "message_start",
+      message: { usage: { input_tokens: 20, cache_read_input_tokens: 5, output_tokens: 0 } },
+    });
+    expect(streamed.find((e) => e.type === "message_delta")).toMatchObject({
+      usage: { input_tokens: 20, output_tokens: 3 },
+    });
+  });
+
   it("sends the prompt's token count in message_start when a hidden tool round came first", async () => {
     const backend = new FakeBackend([
       calls([{ id: "c1", name: "docs__search", args: { q: "x" } }], { usage: usage(40, 3) }),

@@ -1,6 +1,6 @@
 import { type BackendEvent, UpstreamError } from "@aiproxy/core";
 import { streamError } from "./errors.js";
-import { assembleCompletion } from "./response.js";
+import { assembleCompletion, usageOf } from "./response.js";
 import { blockProblem, isObject, messageProblem } from "./shape.js";
 import type {
   AnthropicContentBlock,
@@ -37,8 +37,22 @@ export class StreamState {
   /** `status`: the response's, for the UpstreamError of an event of the wrong shape. */
   constructor(private readonly status = 200) {}
 
-  /** The canonical events for one upstream event; throws on an `error` event. */
+  /**
+   * The canonical events for one upstream event; throws on an `error` event.
+   * The prompt's count (from message_start) goes just before the first
+   * output, not at once: until output arrives the exchange may still retry.
+   */
   apply(event: StreamEvent, secrets: string[]): BackendEvent[] {
+    const events = this.translate(event, secrets);
+    if (this.promptUsageSent || events.length === 0) return events;
+    this.promptUsageSent = true;
+    if (typeof this.usage.input_tokens !== "number") return events;
+    return [{ type: "usage", usage: usageOf(this.usage) }, ...events];
+  }
+
+  private promptUsageSent = false;
+
+  private translate(event: StreamEvent, secrets: string[]): BackendEvent[] {
     switch (event.type) {
       case "message_start": {
         const problem = messageProblem(event.message ?? {}, true);

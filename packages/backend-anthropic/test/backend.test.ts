@@ -15,6 +15,7 @@ import {
 } from "../src/index.js";
 import {
   collect,
+  isPromptUsage,
   json,
   sse,
   startUpstream,
@@ -58,7 +59,7 @@ async function streamUntilFailure(
 ): Promise<{ events: BackendEvent[]; error: unknown }> {
   const events: BackendEvent[] = [];
   try {
-    for await (const event of iterable) events.push(event);
+    for await (const event of iterable) if (!isPromptUsage(event)) events.push(event);
   } catch (error) {
     return { events, error };
   }
@@ -273,6 +274,24 @@ describe("no retry once output started", () => {
     expect(body.error.message).toContain("Overloaded");
   });
 
+  it("reports the prompt's usage before the first output, not before (a retry is still possible then)", async () => {
+    upstream.enqueue({ text, usage: { promptTokens: 30, completionTokens: 2, cachedTokens: 10 } });
+    const events: BackendEvent[] = [];
+    for await (const event of backendWith().stream(request)) events.push(event);
+    expect(events[0]).toEqual({
+      type: "usage",
+      usage: {
+        promptTokens: 30,
+        completionTokens: 1,
+        totalTokens: 31,
+        cachedTokens: 10,
+        cacheCreationTokens: 0,
+      },
+    });
+    expect(events[1]?.type).toBe("text-delta");
+    expect(events.filter(isPromptUsage)).toHaveLength(1);
+  });
+
   it("fails when the connection drops mid-stream", async () => {
     upstream.enqueue({ text, dropAfterChunks: 5 }, { text });
     const { events, error } = await streamUntilFailure(backendWith().stream(request));
@@ -350,7 +369,7 @@ describe("abort", () => {
     const error = await failureOf(
       (async () => {
         for await (const event of ownBackend().stream(request, { signal: controller.signal })) {
-          events.push(event);
+          if (!isPromptUsage(event)) events.push(event);
           if (event.type === "text-delta") controller.abort();
         }
       })(),

@@ -43,6 +43,11 @@ export interface Completion {
  */
 export type BackendEvent =
   | { type: "text-delta"; delta: string }
+  /**
+   * What the provider counted before the answer, e.g. the prompt's tokens as
+   * an Anthropic stream opens; `finish` carries the whole usage later.
+   */
+  | { type: "usage"; usage: Usage }
   | {
       type: "reasoning-delta";
       delta: string;

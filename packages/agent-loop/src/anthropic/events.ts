@@ -104,6 +104,12 @@ export class MessageEventProducer implements AsyncIterator<EventItem> {
     switch (event.type) {
       case "step-start":
         return;
+      case "step-usage":
+        // Known before the first output (Anthropic sends it as a stream opens):
+        // message_start carries it, as Anthropic's does.
+        if (!this.#started)
+          this.message.usage = { ...toAnthropicUsage(event.usage), output_tokens: 0 };
+        return;
       case "text-delta":
         this.#start();
         this.#delta("text", event.step, { type: "text_delta", text: event.delta });

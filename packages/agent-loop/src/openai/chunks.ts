@@ -81,6 +81,7 @@ export class ChunkProducer implements AsyncIterator<ChunkItem> {
   #handle(event: AgentEvent): void {
     switch (event.type) {
       case "step-start":
+      case "step-usage":
         return;
       case "text-delta": {
         this.#start();

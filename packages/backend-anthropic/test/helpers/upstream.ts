@@ -50,10 +50,19 @@ export function event(data: { type: string; [key: string]: unknown }): string {
   return `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/**
+ * Every event but the prompt's `usage` (it leads any stream that has output;
+ * "reports the prompt's usage before the first output" checks it), so
+ * sequence tests read as the content they are about.
+ */
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
-  for await (const item of iterable) out.push(item);
+  for await (const item of iterable) if (!isPromptUsage(item)) out.push(item);
   return out;
+}
+
+export function isPromptUsage(item: unknown): boolean {
+  return (item as { type?: unknown } | null)?.type === "usage";
 }
 
 /**
