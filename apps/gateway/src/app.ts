@@ -14,6 +14,8 @@ import { requestTailRoutes } from "./console/tail-route.js";
 import type { GatewayEnv } from "./env.js";
 import { clip } from "./http/clip.js";
 import { errorResponse } from "./http/errors.js";
+import { isMcpPath, mcpErrorResponse } from "./mcp/errors.js";
+import { mcpRoutes } from "./mcp/routes.js";
 import {
   anthropicErrorResponse,
   anthropicUnauthorized,
@@ -100,8 +102,12 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
           "anthropic-version",
           "anthropic-beta",
           "anthropic-dangerous-direct-browser-access",
+          // What an MCP client sends over streamable HTTP.
+          "mcp-session-id",
+          "mcp-protocol-version",
+          "last-event-id",
         ],
-        exposeHeaders: ["x-request-id", "retry-after", DROPPED_TOOLS_HEADER],
+        exposeHeaders: ["x-request-id", "retry-after", "mcp-session-id", DROPPED_TOOLS_HEADER],
         maxAge: 600,
       }),
     );
@@ -127,6 +133,8 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
         "/v1/chat/completions",
         "/v1/messages",
         "/v1/responses",
+        "/mcp",
+        "/sse",
         "/health",
         "/ready",
         "/admin",
@@ -193,6 +201,19 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
   app.route("/v1/responses", responsesRoutes({ registry, runs, store }));
   app.post("/v1/messages/count_tokens", countTokens({ registry }));
 
+  app.route(
+    "/",
+    mcpRoutes({
+      registry,
+      auth,
+      logger,
+      corsOrigins: options.corsOrigins,
+      bindHost: () => options.serverSettings?.().host,
+      settings: registry.config.mcp_endpoint,
+      onAuthRefused: (reason) => options.telemetry?.metrics?.authRefused(reason),
+    }).routes,
+  );
+
   app.route("/ui", consoleStatic({ policy: options.adminPolicy, dir: options.consoleDir }));
   app.route("/admin/requests", requestTailRoutes({ log: requestLog, policy: options.adminPolicy }));
   app.route(
@@ -208,9 +229,11 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
   );
 
   const respond = (error: unknown, c: Context<GatewayEnv>) =>
-    wantsAnthropicErrors(c)
-      ? anthropicErrorResponse(error, logger, c.get("requestId"))
-      : errorResponse(error, logger);
+    isMcpPath(c.req.path)
+      ? mcpErrorResponse(error, logger)
+      : wantsAnthropicErrors(c)
+        ? anthropicErrorResponse(error, logger, c.get("requestId"))
+        : errorResponse(error, logger);
   app.notFound((c) =>
     respond(
       new NotFoundError({

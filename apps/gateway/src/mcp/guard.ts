@@ -1,0 +1,26 @@
+import { isLoopbackHost } from "@aiproxy/auth";
+
+function hostname(host: string): string {
+  if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1).toLowerCase();
+  return (host.split(":")[0] ?? "").toLowerCase();
+}
+
+/**
+ * Why a request may not reach the MCP endpoint before any credential is
+ * looked at, or undefined: a browser `Origin` not in `server.cors_origins`,
+ * or, on a loopback bind, a `Host` that is not a loopback name (a page on
+ * a rebound DNS name reaching a local gateway).
+ */
+export function refusal(
+  request: Request,
+  { corsOrigins, bindHost }: { corsOrigins: readonly string[]; bindHost: string | undefined },
+): string | undefined {
+  const origin = request.headers.get("origin");
+  if (origin !== null && !corsOrigins.includes(origin) && !corsOrigins.includes("*"))
+    return "Origin not allowed";
+  if (bindHost === undefined || isLoopbackHost(bindHost)) {
+    const host = request.headers.get("host");
+    if (host !== null && !isLoopbackHost(hostname(host))) return "Host not allowed";
+  }
+  return undefined;
+}
