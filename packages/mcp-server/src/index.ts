@@ -1,4 +1,5 @@
 export { createMcpEndpoint, type McpEndpoint, type McpEndpointOptions } from "./endpoint.js";
+export { jsonRpcError } from "./json-rpc.js";
 export type { ServerInfo } from "./server.js";
 export { MemorySessionStore, type SessionRecord, type SessionStore } from "./session-store.js";
 export type {

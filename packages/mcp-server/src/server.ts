@@ -66,10 +66,13 @@ export function createSessionServer(
     },
   });
   let listed: { names: Set<string>; print: string } | undefined;
+  /** Every name this session was shown: one withheld since (its server down) is a tool error, not unknown. */
+  const seen = new Set<string>();
 
   const listTools = async (signal?: AbortSignal) => {
     const tools = (await source.tools.list(signal && { signal })).map(toTool);
     listed = { names: new Set(tools.map((t) => t.name)), print: fingerprint(tools) };
+    for (const tool of tools) seen.add(tool.name);
     return tools;
   };
 
@@ -81,8 +84,8 @@ export function createSessionServer(
     const signal = AbortSignal.any([extra.signal, lifetime]);
     const { name } = request.params;
     // A tool the caller was not shown is not called, even if the toolset could route it.
-    if (!listed?.names.has(name)) await listTools(signal);
-    if (!listed?.names.has(name))
+    if (!listed?.names.has(name) && !seen.has(name)) await listTools(signal);
+    if (!listed?.names.has(name) && !seen.has(name))
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name.slice(0, 128)}`);
     const token = request.params._meta?.progressToken;
     const result = await source.tools.call(name, request.params.arguments ?? {}, {
