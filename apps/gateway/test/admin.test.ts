@@ -1,27 +1,14 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  mcpTestServerCommand,
-  type ScriptedUpstream,
-  startScriptedUpstream,
-} from "@aiproxy/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { mcpTestServerCommand } from "@aiproxy/testkit";
+import { describe, expect, it } from "vitest";
 import { gatewayFor, json, openAIError, put, servedGateway } from "./helpers/in-process.js";
+import { closeAfterEach, upstreamForFile } from "./helpers/per-file.js";
 
-let upstream: ScriptedUpstream;
-const closers: Array<() => Promise<void>> = [];
+const upstream = await upstreamForFile();
+const closers = closeAfterEach();
 const demo = mcpTestServerCommand("demo");
-
-beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-});
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-afterAll(async () => {
-  await upstream.close();
-});
 
 function config(extra: Record<string, unknown> = {}) {
   return {

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type ScriptedUpstream, startScriptedUpstream } from "@aiproxy/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { gatewayFor, json, openAIError } from "./helpers/in-process.js";
+import { closeAfterEach, upstreamForFile } from "./helpers/per-file.js";
 
 const PACKAGE_VERSION = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -11,18 +11,8 @@ const PACKAGE_VERSION = (
   }
 ).version;
 
-let upstream: ScriptedUpstream;
-const closers: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-});
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-afterAll(async () => {
-  await upstream.close();
-});
+const upstream = await upstreamForFile();
+const closers = closeAfterEach();
 
 function baseConfig(extra: Record<string, unknown> = {}) {
   return {

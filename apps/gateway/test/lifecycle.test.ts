@@ -1,21 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import {
-  mcpTestServerCommand,
-  type ScriptedUpstream,
-  startScriptedUpstream,
-} from "@aiproxy/testkit";
+import { mcpTestServerCommand } from "@aiproxy/testkit";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REPO_ROOT, startGatewayProcess } from "./helpers/gateway-process.js";
+import { alive, upstreamForFile } from "./helpers/per-file.js";
 
-let upstream: ScriptedUpstream;
-beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-});
-afterAll(async () => {
-  await upstream.close();
-});
+const upstream = await upstreamForFile();
 
 /** Child processes of `pid`, from ps. */
 function childrenOf(pid: number): number[] {
@@ -23,15 +14,6 @@ function childrenOf(pid: number): number[] {
     encoding: "utf8",
   }).trim();
   return out ? out.split(/\s+/).map(Number) : [];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const faults = mcpTestServerCommand("faults");

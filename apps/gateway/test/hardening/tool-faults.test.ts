@@ -1,32 +1,17 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  mcpTestServerCommand,
-  type ScriptedUpstream,
-  startScriptedUpstream,
-  trailingToolResults,
-} from "@aiproxy/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { mcpTestServerCommand, trailingToolResults } from "@aiproxy/testkit";
+import { describe, expect, it, vi } from "vitest";
 import { json, servedGateway } from "../helpers/in-process.js";
+import { alive, closeAfterEach, upstreamForFile } from "../helpers/per-file.js";
 
 /** MCP servers that crash, hang or flood, and models that misuse tools. */
 
-let upstream: ScriptedUpstream;
-const closers: Array<() => Promise<void>> = [];
+const upstream = await upstreamForFile();
+const closers = closeAfterEach();
 const faults = mcpTestServerCommand("faults");
-let faultLog: string;
-
-beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-  faultLog = join(mkdtempSync(join(tmpdir(), "aiproxy-faults-")), "fault.log");
-});
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-afterAll(async () => {
-  await upstream.close();
-});
+const faultLog = join(mkdtempSync(join(tmpdir(), "aiproxy-faults-")), "fault.log");
 
 async function serve(
   assistant: Record<string, unknown> = {},
@@ -65,15 +50,6 @@ async function chat(url: string, init: RequestInit = {}) {
 function toolResultsSent(): { text: string; isError?: boolean }[] {
   const request = upstream.requests.at(-1);
   return request ? trailingToolResults(request) : [];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("an MCP server that misbehaves", () => {
