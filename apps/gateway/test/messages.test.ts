@@ -532,10 +532,14 @@ describe("POST /v1/messages/count_tokens", () => {
     });
     const response = await gateway.call(
       "/v1/messages/count_tokens",
-      post({ model: "an-plain", messages: [{ role: "user", content: "count me" }] }),
+      post(
+        { model: "an-plain", messages: [{ role: "user", content: "count me" }] },
+        { "anthropic-beta": "token-counting-2024-11-01" },
+      ),
     );
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ input_tokens: 42 });
+    expect(received[0]?.headers["anthropic-beta"]).toBe("token-counting-2024-11-01");
     expect(received).toHaveLength(1);
     expect(received[0]?.url).toBe("/v1/messages/count_tokens");
     expect(received[0]?.headers["x-api-key"]).toBe("sk-an-1234");

@@ -33,6 +33,8 @@ export interface ForwardInput {
   systemPrompt: string | undefined;
   /** Added to the client's tools, as the run offers them. */
   mcpTools: ToolInfo[];
+  /** The client's `anthropic-beta`, as the run sends it. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function forwardCountTokens(
     "content-type": "application/json",
     "anthropic-version": backend.anthropic_version ?? "2023-06-01",
     ...backend.default_headers,
+    ...input.headers,
   };
   if (backend.api_key) headers["x-api-key"] = backend.api_key;
   const base = (backend.base_url ?? "https://api.anthropic.com/v1").replace(/\/+$/, "");

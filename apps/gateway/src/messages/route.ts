@@ -63,6 +63,7 @@ export function countTokens({ registry }: { registry: Registry }) {
       const backend = registry.config.backends[assistant.backend];
       const mcpTools = lease.toolset ? await lease.toolset.list({ signal }) : [];
       if (backend?.kind === "anthropic") {
+        const headers = betaHeader(c, registry, lease);
         const count = await forwardCountTokens(
           backend,
           {
@@ -70,6 +71,7 @@ export function countTokens({ registry }: { registry: Registry }) {
             model: assistant.model,
             systemPrompt: assistant.system_prompt,
             mcpTools,
+            ...(headers && { headers }),
           },
           signal,
         );
