@@ -11,6 +11,7 @@ import {
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
+  SetLevelRequestSchema,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { McpSource } from "./types.js";
@@ -61,6 +62,8 @@ export function createSessionServer(
   const server = new Server(info, {
     capabilities: {
       tools: { listChanged: true },
+      // Accepted so clients can set it; the servers behind keep their own log levels.
+      logging: {},
       ...(source.prompts && { prompts: {} }),
       ...(source.resources && { resources: {} }),
     },
@@ -75,6 +78,8 @@ export function createSessionServer(
     for (const tool of tools) seen.add(tool.name);
     return tools;
   };
+
+  server.setRequestHandler(SetLevelRequestSchema, async () => ({}));
 
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => ({
     tools: await listTools(AbortSignal.any([extra.signal, lifetime])),
