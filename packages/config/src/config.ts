@@ -5,6 +5,7 @@ import { backendBranches, backendSchema } from "./backend.js";
 import { collection, collectionMeta } from "./collection.js";
 import { isPlainObject } from "./env.js";
 import type { PathSegment } from "./errors.js";
+import { mcpEndpointFields, mcpEndpointSchema } from "./mcp-endpoint.js";
 import {
   mcpServerSchema,
   mcpSseFields,
@@ -25,7 +26,7 @@ import {
   serverFields,
   serverSchema,
 } from "./server.js";
-import { mcpEndpointFields, mcpEndpointSchema } from "./mcp-endpoint.js";
+import { stateFields, stateSchema } from "./state.js";
 import { telemetryFields, telemetrySchema } from "./telemetry.js";
 
 const SECTIONS = [
@@ -35,6 +36,7 @@ const SECTIONS = [
   "apiman",
   "responses",
   "telemetry",
+  "state",
   "mcp_endpoint",
   "backends",
   "mcp_servers",
@@ -51,6 +53,7 @@ const configFields = z.object({
     max_stored: DEFAULT_RESPONSES_MAX_STORED,
   }),
   telemetry: telemetrySchema,
+  state: stateSchema,
   mcp_endpoint: mcpEndpointSchema,
   backends: collection("backends", backendSchema, "backends"),
   mcp_servers: collection("mcp_servers", mcpServerSchema, "MCP servers"),
@@ -111,6 +114,7 @@ export type ServerConfig = AiProxyConfig["server"];
 export type AdminConfig = AiProxyConfig["admin"];
 export type ResponsesConfig = AiProxyConfig["responses"];
 export type TelemetryConfig = AiProxyConfig["telemetry"];
+export type StateConfig = AiProxyConfig["state"];
 export type McpEndpointConfig = AiProxyConfig["mcp_endpoint"];
 export type BackendConfig = z.output<typeof backendSchema>;
 export type McpServerConfig = z.output<typeof mcpServerSchema>;
@@ -158,6 +162,7 @@ const sectionKeys: Record<string, Set<string>> = {
   apiman: keysOf(apimanProbeFields, apimanTrustedHeaderFields),
   responses: keysOf(responsesFields),
   telemetry: keysOf(telemetryFields),
+  state: new Set(Object.keys(stateFields.shape)),
   mcp_endpoint: keysOf(mcpEndpointFields),
 };
 

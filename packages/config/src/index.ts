@@ -21,6 +21,7 @@ export {
   type ResponsesConfig,
   type ServerConfig,
   type ServerInput,
+  type StateConfig,
   type TelemetryConfig,
 } from "./config.js";
 export { type Env, expandEnv } from "./env.js";

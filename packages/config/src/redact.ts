@@ -3,7 +3,7 @@ import type { PathSegment } from "./errors.js";
 import { isSecretPath } from "./secrets.js";
 import { mapTree } from "./walk.js";
 
-const URL_FIELDS = new Set(["base_url", "url", "gateway_url"]);
+const URL_FIELDS = new Set(["base_url", "url", "gateway_url", "redis_url"]);
 const SECRET_FLAG = /^--?[\w-]*(key|token|secret|password|auth)[\w-]*$/i;
 
 /**
