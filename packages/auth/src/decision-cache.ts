@@ -40,3 +40,14 @@ export class DecisionCache<V> {
     this.#entries.clear();
   }
 }
+
+/**
+ * Where probe answers are kept: in this process by default (`DecisionCache`),
+ * or shared by replicas (`RedisCache` in @aiproxy/state), injected so this
+ * package stays free of any store's client. A store that cannot answer
+ * should answer a miss; one that throws is taken as a miss too.
+ */
+export interface DecisionStore<V> {
+  get(key: string, options?: { signal?: AbortSignal }): Promise<V | undefined> | V | undefined;
+  set(key: string, value: V, ttlMs: number): Promise<void> | void;
+}

@@ -1,5 +1,5 @@
 import { deadline, type Logger, redactSecrets, silentLogger } from "@aiproxy/core";
-import { DecisionCache } from "./decision-cache.js";
+import { DecisionCache, type DecisionStore } from "./decision-cache.js";
 import { sha256 } from "./safe-equal.js";
 import type { AuthDecision, AuthProvider } from "./types.js";
 
@@ -20,6 +20,12 @@ export interface GatewayProbeOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
   logger?: Logger;
+  /**
+   * Where answers are cached instead of this process's memory, e.g. a store
+   * shared by replicas; `cacheTtlMs` still sets their life (0: no cache).
+   * What it gives back is checked, so a foreign value is a miss.
+   */
+  cacheStore?: DecisionStore<unknown>;
 }
 
 const PROVIDER = "apiman_gateway_probe";
@@ -56,10 +62,9 @@ export function apimanGatewayProbe(options: GatewayProbeOptions): AuthProvider {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const doFetch = options.fetch ?? globalThis.fetch;
   const logger = options.logger ?? silentLogger;
-  const cache = new DecisionCache<Outcome>(
-    options.cacheTtlMs ?? 60_000,
-    options.cacheMaxEntries ?? 10_000,
-  );
+  const cacheTtlMs = options.cacheTtlMs ?? 60_000;
+  const local = new DecisionCache<Outcome>(cacheTtlMs, options.cacheMaxEntries ?? 10_000);
+  const shared = cacheTtlMs > 0 ? options.cacheStore : undefined;
   const flights = new Map<string, Flight>();
   let closed = false;
 
@@ -99,7 +104,10 @@ export function apimanGatewayProbe(options: GatewayProbeOptions): AuthProvider {
       waiters: 0,
       promise: probe(key, controller.signal).then((outcome) => {
         if (flights.get(id) === flight) flights.delete(id);
-        if (outcome.kind !== "error" && !closed) cache.set(id, outcome);
+        if (outcome.kind !== "error" && !closed) {
+          if (shared) void Promise.resolve(shared.set(id, outcome, cacheTtlMs)).catch(() => {});
+          else local.set(id, outcome);
+        }
         return outcome;
       }),
     };
@@ -124,12 +132,20 @@ export function apimanGatewayProbe(options: GatewayProbeOptions): AuthProvider {
     });
   }
 
-  function check(key: string, signal: AbortSignal | undefined): Promise<Outcome> {
+  async function check(key: string, signal: AbortSignal | undefined): Promise<Outcome> {
     // The whole key's digest: keys sharing a prefix must never share an answer.
     const id = sha256(key).toString("hex");
-    const cached = cache.get(id);
-    if (cached) return Promise.resolve(cached);
+    const cached = shared ? asOutcome(await sharedGet(id, signal)) : local.get(id);
+    if (cached) return cached;
     return join(flights.get(id) ?? startFlight(id, key), signal);
+  }
+
+  async function sharedGet(id: string, signal: AbortSignal | undefined): Promise<unknown> {
+    try {
+      return await shared?.get(id, { signal });
+    } catch {
+      return undefined;
+    }
   }
 
   return {
@@ -153,9 +169,18 @@ export function apimanGatewayProbe(options: GatewayProbeOptions): AuthProvider {
       closed = true;
       for (const flight of flights.values()) flight.controller.abort(ABANDONED);
       flights.clear();
-      cache.clear();
+      local.clear();
     },
   };
+}
+
+/** A cached value from a shared store, if it is one this provider wrote. */
+function asOutcome(value: unknown): Outcome | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { kind, status } = value as { kind?: unknown; status?: unknown };
+  if (kind === "accept") return { kind: "accept" };
+  if (kind === "refuse" && (status === 401 || status === 403)) return { kind, status };
+  return undefined;
 }
 
 /** Joins the parts with exactly one slash between them, whatever slashes the config has. */

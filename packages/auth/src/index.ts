@@ -1,6 +1,7 @@
 export { type AdminPolicy, type AdminPolicyOptions, adminPolicy } from "./admin.js";
 export { type AuthChain, createAuthChain } from "./chain.js";
 export { extractCredentials } from "./credentials.js";
+export type { DecisionStore } from "./decision-cache.js";
 export { apimanGatewayProbe, type GatewayProbeOptions } from "./gateway-probe.js";
 export { isLoopbackHost } from "./loopback.js";
 export { unauthorizedResponse } from "./response.js";
