@@ -16,4 +16,9 @@ export {
 } from "./redis-client.js";
 export { RedisConfigStore, type RedisConfigStoreOptions } from "./redis-config-store.js";
 export { RedisResponseStore, type RedisResponseStoreOptions } from "./redis-response-store.js";
+export {
+  type McpSessionRecord,
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+} from "./redis-session-store.js";
 export type { Owner, PutOptions, ResponseStore, StoreCallOptions } from "./response-store.js";

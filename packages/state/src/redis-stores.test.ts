@@ -10,6 +10,7 @@ import { createRedisClient, waitForRedis } from "./redis-client.js";
 import { RedisConfigStore } from "./redis-config-store.js";
 import { RedisResponseStore } from "./redis-response-store.js";
 import { startRedis, type TestRedis } from "./redis-server.test-helper.js";
+import { RedisSessionStore } from "./redis-session-store.js";
 
 let redis: TestRedis;
 const clients: Redis[] = [];
@@ -162,5 +163,33 @@ describe("RedisCache", () => {
     c.disconnect();
     expect(await cache.get("k")).toBeUndefined();
     await expect(cache.set("k", { kind: "x" }, 1000)).resolves.toBeUndefined();
+  });
+});
+
+describe("RedisSessionStore", () => {
+  it("keeps records shared, touched, counted, swept by idleness and deleted", async () => {
+    const prefix = `t${Math.random()}:`;
+    const a = new RedisSessionStore(await client(), { keyPrefix: prefix });
+    const b = new RedisSessionStore(await client(), { keyPrefix: prefix });
+    const record = {
+      id: "s1",
+      owner: "o",
+      scope: "a1",
+      transport: "sse" as const,
+      createdAt: 1,
+      lastSeenAt: 100,
+    };
+    await a.create(record);
+    await a.create({ ...record, id: "s2", lastSeenAt: 300 });
+    expect(await b.get("s1")).toEqual(record);
+    expect(await b.count()).toBe(2);
+    expect(await b.idleSince(200)).toEqual(["s1"]);
+    await b.touch("s1", 400);
+    expect((await a.get("s1"))?.lastSeenAt).toBe(400);
+    expect(await a.idleSince(350)).toEqual(["s2"]);
+    await a.delete("s2");
+    await b.touch("s2", 500); // deleted meanwhile: not brought back
+    expect(await a.get("s2")).toBeUndefined();
+    expect(await a.count()).toBe(1);
   });
 });
