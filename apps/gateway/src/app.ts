@@ -6,7 +6,6 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { type AdminOptions, adminRoutes } from "./admin/routes.js";
-import type { AdminState } from "./admin/state.js";
 import { chatCompletions } from "./chat/route.js";
 import { RequestLog } from "./console/request-log.js";
 import { consoleStatic } from "./console/static.js";
@@ -38,8 +37,8 @@ export interface AppOptions {
   logger: Logger;
   bodyLimitBytes: number;
   corsOrigins: readonly string[];
-  persistPath?: string;
-  adminState?: AdminState;
+  /** The live config's store: admin changes are saved there, then applied from it. */
+  configSync: AdminOptions["sync"];
   /** The server settings in effect, which `/admin/config` shows. */
   serverSettings?: AdminOptions["serverSettings"];
   /** Stored Responses API responses; default in memory, bounded by `responses.max_stored`. */
@@ -222,8 +221,7 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
       registry,
       policy: options.adminPolicy,
       logger,
-      persistPath: options.persistPath,
-      state: options.adminState,
+      sync: options.configSync,
       serverSettings: options.serverSettings,
     }),
   );

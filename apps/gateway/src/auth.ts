@@ -4,13 +4,19 @@ import {
   apimanGatewayProbe,
   apimanTrustedHeader,
   createAuthChain,
+  type DecisionStore,
   staticKeys,
 } from "@aiproxy/auth";
 import type { AiProxyConfig } from "@aiproxy/config";
 import type { Logger } from "@aiproxy/core";
 
 /** The `/v1` auth chain the config asks for: static keys and/or one Apiman mode. */
-export function authChainFor(config: AiProxyConfig, logger: Logger): AuthChain {
+export function authChainFor(
+  config: AiProxyConfig,
+  logger: Logger,
+  /** Where probe answers are cached: shared by replicas when the state store is Redis. */
+  probeCache?: DecisionStore<unknown>,
+): AuthChain {
   const providers: AuthProvider[] = [];
   if (config.proxy_api_keys.length > 0) providers.push(staticKeys(config.proxy_api_keys));
   const apiman = config.apiman;
@@ -25,6 +31,7 @@ export function authChainFor(config: AiProxyConfig, logger: Logger): AuthChain {
         cacheMaxEntries: apiman.cache_max_entries,
         timeoutMs: apiman.timeout * 1000,
         logger,
+        ...(probeCache && { cacheStore: probeCache }),
       }),
     );
   if (apiman?.mode === "trusted_header")

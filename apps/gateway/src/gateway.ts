@@ -3,11 +3,13 @@ import type { AiProxyConfig, ServerConfig } from "@aiproxy/config";
 import { configWarnings } from "@aiproxy/config";
 import { type Logger, silentLogger } from "@aiproxy/core";
 import type { Hono } from "hono";
-import { type AdminState, applyState, readState } from "./admin/state.js";
+import { applyState } from "./admin/state.js";
 import { createApp } from "./app.js";
 import { authChainFor } from "./auth.js";
 import type { GatewayEnv } from "./env.js";
 import { Registry } from "./registry/registry.js";
+import { ConfigSync } from "./state/config-sync.js";
+import { openState } from "./state/open-state.js";
 import { GatewayTelemetry } from "./telemetry/telemetry.js";
 
 export interface GatewayOptions {
@@ -53,15 +55,18 @@ export async function createGateway(
   // Accepted so older configs load, but named, so a misspelt field does not vanish silently.
   for (const warning of configWarnings(config))
     logger.warn({ path: warning.path }, `config: ${warning.path}: ${warning.message}`);
-  const persistPath = config.admin.persist_path;
-  let adminState: AdminState | undefined;
-  let live = config;
-  if (persistPath) {
-    adminState = await readState(persistPath);
-    live = applyState(config, adminState, persistPath);
+  // The admin overlay comes from the state store (admin.persist_path, or Redis shared by replicas).
+  const state = await openState(config, logger);
+  const overlaySource = config.admin.persist_path ?? `the ${config.state.store} state store`;
+  let live: AiProxyConfig;
+  try {
+    live = applyState(config, state.initial.overlay, overlaySource);
+  } catch (error) {
+    await state.close();
+    throw error;
   }
 
-  const auth: AuthChain = authChainFor(live, logger);
+  const auth: AuthChain = authChainFor(live, logger, state.probeCache);
   if (auth.open) {
     if (!isLoopbackHost(host) && !options.allowOpen)
       throw new Error(
@@ -97,9 +102,20 @@ export async function createGateway(
     });
   } catch (error) {
     await telemetry.close();
+    await state.close();
     throw error;
   }
   const opened = registry;
+  const sync = new ConfigSync({
+    store: state.store,
+    registry: opened,
+    base: config,
+    source: overlaySource,
+    logger,
+    overlay: state.initial.overlay,
+    version: state.initial.version,
+    writeError: state.writeError,
+  });
   let draining = false;
   const server: ServerConfig = {
     ...config.server,
@@ -114,8 +130,8 @@ export async function createGateway(
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
     corsOrigins: options.corsOrigins ?? config.server.cors_origins,
-    persistPath,
-    adminState,
+    configSync: sync,
+    ...(state.responseStore && { responseStore: state.responseStore }),
     serverSettings: () => server,
     isDraining: () => draining,
     telemetry,
@@ -137,6 +153,8 @@ export async function createGateway(
     async close() {
       draining = true;
       auth.close();
+      await sync.close();
+      await state.close();
       await opened.close();
       // After the registry: the last runs' spans are ended and sent.
       await telemetry.close();

@@ -24,29 +24,19 @@ import type * as z from "zod";
 import { readJsonBody } from "../http/body.js";
 import { clip } from "../http/clip.js";
 import type { Registry } from "../registry/registry.js";
-import {
-  type AdminState,
-  emptyState,
-  PersistError,
-  type Section,
-  withChange,
-  writeState,
-} from "./state.js";
+import type { ConfigSync } from "../state/config-sync.js";
+import { checkIfMatch, entryTag, PreconditionFailedError, versionTag } from "./etag.js";
+import type { Section } from "./state.js";
 
 export interface AdminOptions {
   registry: Registry;
   policy: AdminPolicy;
   logger: Logger;
-  /** Where admin changes are persisted; none: they last until the process exits. */
-  persistPath?: string;
-  /** The overlay already on disk, when persisting. */
-  state?: AdminState;
+  /** The config store admin changes are saved to, then applied from (on every replica). */
+  sync: ConfigSync;
   /** The server settings in effect (flags and environment over the file), for `/config`. */
   serverSettings?: () => ServerConfig;
 }
-
-/** Entries an admin change puts (normalized) or deletes (null), by section. */
-type Change = Partial<Record<Section, Record<string, unknown>>>;
 
 interface Kind {
   section: Section;
@@ -63,9 +53,7 @@ const KINDS: Record<string, Kind> = {
 
 /** The admin API. Every route is behind the admin policy. */
 export function adminRoutes(options: AdminOptions): Hono {
-  const { registry, policy, logger, persistPath } = options;
-  let state = options.state ?? emptyState();
-  let changes: Promise<unknown> = Promise.resolve();
+  const { registry, policy, logger, sync } = options;
   const app = new Hono();
 
   app.use("*", async (c, next) => {
@@ -74,11 +62,15 @@ export function adminRoutes(options: AdminOptions): Hono {
     await next();
   });
 
-  app.get("/config", (c) =>
-    c.json(
+  app.get("/config", (c) => {
+    c.header("etag", versionTag(sync.version));
+    return c.json(
       redact({ ...registry.config, server: options.serverSettings?.() ?? registry.config.server }),
-    ),
-  );
+    );
+  });
+
+  // Where the live config comes from, and whether that store can be reached now.
+  app.get("/status", (c) => c.json({ state: sync.status() }));
 
   app.get("/mcp/:name/tools", async (c) => {
     const name = c.req.param("name");
@@ -127,6 +119,7 @@ export function adminRoutes(options: AdminOptions): Hono {
     const kind = kindOf(c.req.param("kind"));
     const name = c.req.param("name");
     requireEntry(registry.config, kind, name);
+    c.header("etag", entryTag(registry.config[kind.section][name]));
     return c.json(describe(registry, kind, name));
   });
 
@@ -140,83 +133,54 @@ export function adminRoutes(options: AdminOptions): Hono {
         message:
           "Adding a stdio MCP server spawns a process on the gateway host; set admin.allow_stdio: true to permit it",
       });
+    const ifMatch = c.req.header("if-match");
+    const createOnly = c.req.header("if-none-match")?.trim() === "*";
     let created = false;
-    await commit(
-      (current) => {
-        created = !(name in current[kind.section]);
-        const next = withEntry(current, kind.section, name, entry);
-        const problems = validateReferences(next);
-        if (problems.length > 0) throw validationError(problems);
-        return next;
-      },
-      { [kind.section]: { [name]: entry } },
-    );
+    await sync.commit((current) => {
+      const existing = current[kind.section][name];
+      checkIfMatch(ifMatch, existing, `the ${kind.noun} '${clip(name)}'`);
+      if (createOnly && existing !== undefined)
+        throw new PreconditionFailedError({
+          message: `If-None-Match: *: the ${kind.noun} '${clip(name)}' exists already`,
+        });
+      created = existing === undefined;
+      const next = withEntry(current, kind.section, name, entry);
+      const problems = validateReferences(next);
+      if (problems.length > 0) throw validationError(problems);
+      return { next, change: { [kind.section]: { [name]: entry } } };
+    }, c.req.raw.signal);
     logger.info({ admin: "put", [kind.noun]: name, created }, "admin change applied");
     // As at start: fields the schema does not read are dropped, and named.
     const warnings = unknownEntryFields(kind.section, name, body);
     for (const warning of warnings)
       logger.warn({ path: warning.path }, `config: ${warning.path}: ${warning.message}`);
     const shown = describe(registry, kind, name);
+    c.header("etag", entryTag(entry));
     return c.json(warnings.length > 0 ? { ...shown, warnings } : shown, created ? 201 : 200);
   });
 
   app.delete("/:kind/:name", async (c) => {
     const kind = kindOf(c.req.param("kind"));
     const name = c.req.param("name");
-    await commit(
-      (current) => {
-        requireEntry(current, kind, name);
-        const users = usersOf(current, kind.section, name);
-        if (users.length > 0)
-          throw new ConflictError({
-            message: `The ${kind.noun} '${name}' is used by assistant${users.length > 1 ? "s" : ""} ${users.map((u) => `'${u}'`).join(", ")}; change or delete ${users.length > 1 ? "them" : "it"} first`,
-          });
-        return withEntry(current, kind.section, name, undefined);
-      },
-      { [kind.section]: { [name]: null } },
-    );
+    const ifMatch = c.req.header("if-match");
+    await sync.commit((current) => {
+      requireEntry(current, kind, name);
+      checkIfMatch(ifMatch, current[kind.section][name], `the ${kind.noun} '${clip(name)}'`);
+      const users = usersOf(current, kind.section, name);
+      if (users.length > 0)
+        throw new ConflictError({
+          message: `The ${kind.noun} '${name}' is used by assistant${users.length > 1 ? "s" : ""} ${users.map((u) => `'${u}'`).join(", ")}; change or delete ${users.length > 1 ? "them" : "it"} first`,
+        });
+      return {
+        next: withEntry(current, kind.section, name, undefined),
+        change: { [kind.section]: { [name]: null } },
+      };
+    }, c.req.raw.signal);
     logger.info({ admin: "delete", [kind.noun]: name }, "admin change applied");
     return c.json({ name, object: kind.noun, deleted: true });
   });
 
-  /**
-   * One change at a time: checked (`next` throws what is wrong), then saved,
-   * then made live. So a change the file did not take never goes live, and
-   * one that cannot go live (a backend that fails to start) is taken back
-   * out of the file.
-   */
-  function commit(next: (current: AiProxyConfig) => AiProxyConfig, change: Change) {
-    const run = changes.then(async () => {
-      if (!persistPath) return registry.update(next);
-      next(registry.config); // throws a 4xx before anything is saved
-      const saved = withChange(state, change);
-      await save(persistPath, saved);
-      try {
-        await registry.update(next);
-      } catch (error) {
-        await save(persistPath, state).catch((undo: unknown) =>
-          logger.error(
-            { path: persistPath, err: String(undo) },
-            "could not take a change that failed to apply back out of the admin state file",
-          ),
-        );
-        throw error;
-      }
-      state = saved;
-    });
-    changes = run.catch(() => {});
-    return run;
-  }
-
   return app;
-}
-
-async function save(path: string, state: AdminState): Promise<void> {
-  try {
-    await writeState(path, state);
-  } catch (error) {
-    throw new PersistError(path, error);
-  }
 }
 
 function kindOf(segment: string): Kind {

@@ -59,7 +59,12 @@ export async function readState(path: string): Promise<AdminState> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
     throw error;
   }
-  const parsed = JSON.parse(text) as Partial<AdminState>;
+  return toAdminState(JSON.parse(text));
+}
+
+/** An overlay as read from a store: its three sections, anything else dropped. */
+export function toAdminState(value: unknown): AdminState {
+  const parsed = (typeof value === "object" && value !== null ? value : {}) as Partial<AdminState>;
   const state = emptyState();
   for (const section of SECTIONS) Object.assign(state[section], parsed[section]);
   return state;

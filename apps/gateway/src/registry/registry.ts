@@ -36,6 +36,18 @@ export interface RegistryOptions {
 
 type Sections = Pick<AiProxyConfig, "backends" | "mcp_servers" | "assistants">;
 
+/** A change worked out by `diff`, carried through `open`, `swap` and `dispose`. */
+interface Plan {
+  previous: AiProxyConfig;
+  next: AiProxyConfig;
+  backends: { upserted: string[]; removed: string[] };
+  /** Backends not opened, with the reason. */
+  unavailable: Map<string, string>;
+  upsertedServers: string[];
+  /** Servers to remove: gone from the config, or disabled (added by `open`). */
+  removedServers: string[];
+}
+
 /**
  * The live assistants, backends and MCP servers. Changes are applied as a
  * whole new config, one at a time: what is new is started first (so a change
@@ -142,19 +154,44 @@ export class Registry {
     return next;
   }
 
+  /** One change, in four steps: what differs, start the new, swap it in at once, dispose the old. */
   private async apply(next: Sections & AiProxyConfig): Promise<void> {
     if (this.closed) throw new Error("registry is closed");
+    const plan = this.diff(next);
+    const started = await this.open(plan);
+    const retired = this.swap(plan, started);
+    this.dispose(retired, plan.removedServers);
+  }
+
+  /** What `next` changes: backends and servers to start or drop, backends lacking a credential. */
+  private diff(next: AiProxyConfig): Plan {
     const previous = this.current;
-    const backendChanges = changed(previous.backends, next.backends);
-    const started = new Map<string, RefCounted<BackendHandle>>();
     const unavailable = new Map<string, string>();
     for (const [name, backend] of Object.entries(next.backends)) {
       const reason = missingCredential(backend);
       if (reason) unavailable.set(name, reason);
     }
+    const servers = changed(previous.mcp_servers, next.mcp_servers);
+    return {
+      previous,
+      next,
+      backends: changed(previous.backends, next.backends),
+      unavailable,
+      upsertedServers: servers.upserted,
+      removedServers: [...servers.removed],
+    };
+  }
+
+  /**
+   * Starts what is new or changed, live state untouched: a backend that
+   * fails to start rejects the change and stops the ones started before it.
+   */
+  private async open(plan: Plan): Promise<Map<string, RefCounted<BackendHandle>>> {
+    const { next } = plan;
+    const started = new Map<string, RefCounted<BackendHandle>>();
     try {
-      for (const name of backendChanges.upserted) {
-        if (unavailable.has(name)) continue;
+      for (const name of plan.backends.upserted) {
+        if (plan.unavailable.has(name)) continue;
         const handle = await openBackend(
           next.backends[name] as BackendConfig,
           this.exchangeHooks?.(name),
@@ -165,22 +202,27 @@ export class Registry {
       for (const entry of started.values()) void entry.retire();
       throw error;
     }
-
-    const serverChanges = changed(previous.mcp_servers, next.mcp_servers);
-    const removedServers = [...serverChanges.removed];
-    for (const name of serverChanges.upserted) {
+    for (const name of plan.upsertedServers) {
       const server = next.mcp_servers[name] as McpServerConfig;
       if (server.enabled) await this.fabric.set(toSpec(server));
-      else if (this.fabric.has(name)) removedServers.push(name);
+      else if (this.fabric.has(name)) plan.removedServers.push(name);
     }
+    return started;
+  }
 
+  /** Makes the change live in one synchronous step; returns the backends it replaced. */
+  private swap(
+    plan: Plan,
+    started: Map<string, RefCounted<BackendHandle>>,
+  ): RefCounted<BackendHandle>[] {
+    const { previous, next, unavailable, backends } = plan;
     const retired: RefCounted<BackendHandle>[] = [];
     for (const [name, entry] of started) {
       const old = this.backends.get(name);
       if (old) retired.push(old);
       this.backends.set(name, entry);
     }
-    for (const name of [...backendChanges.removed, ...unavailable.keys()]) {
+    for (const name of [...backends.removed, ...unavailable.keys()]) {
       const old = this.backends.get(name);
       if (old) retired.push(old);
       this.backends.delete(name);
@@ -188,14 +230,19 @@ export class Registry {
     this.current = next;
     this.unavailable = unavailable;
     for (const [name, reason] of unavailable)
-      if (!previous.backends[name] || backendChanges.upserted.includes(name))
+      if (!previous.backends[name] || backends.upserted.includes(name))
         this.logger.warn({ backend: name }, `${reason}: its assistants are unavailable`);
     this.toolsets = new Map(
       Object.values(next.assistants).map((a) => [a.name, this.toolsetFor(a, next)]),
     );
+    return retired;
+  }
 
-    // Not awaited: what was replaced goes once its requests in flight are
-    // done, which may take as long as a stream; the change is live already.
+  /**
+   * Not awaited: what was replaced goes once its requests in flight are
+   * done, which may take as long as a stream; the change is live already.
+   */
+  private dispose(retired: RefCounted<BackendHandle>[], removedServers: string[]): void {
     void Promise.all([
       ...retired.map((entry) => entry.retire()),
       ...removedServers.map((name) => this.fabric.remove(name)),
