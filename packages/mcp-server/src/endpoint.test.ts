@@ -193,6 +193,31 @@ describe("McpEndpoint over streamable HTTP", () => {
     expect(e.size).toBe(0);
   });
 
+  it("opens no session for an initialize that is a notification or that the SDK refuses", async () => {
+    const { source } = fakeSource();
+    const e = endpoint();
+    const ctx = context("a", source);
+    const params = {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "t", version: "1" },
+    };
+    const notification = await post(
+      e,
+      ctx,
+      JSON.stringify({ jsonrpc: "2.0", method: "initialize", params }),
+    );
+    expect(notification.status).toBe(400);
+    const request = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params });
+    const unacceptable = await post(e, ctx, request, { accept: "text/html" });
+    expect(unacceptable.status).toBe(406);
+    expect(e.size).toBe(0);
+    const ok = await post(e, ctx, request);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("mcp-session-id")).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(e.size).toBe(1);
+  });
+
   it("caps open sessions and expires idle ones", async () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
     const { source } = fakeSource();

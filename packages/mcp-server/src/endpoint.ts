@@ -108,7 +108,8 @@ export class McpEndpoint {
         ),
       );
     }
-    if (!parsed?.messages.some((m) => isInitializeRequest(m)))
+    // A request, with an id: an initialize sent as a notification opens nothing.
+    if (!parsed?.messages.some((m) => isInitializeRequest(m) && "id" in m))
       return jsonRpcError(
         400,
         ErrorCode.InvalidRequest,
@@ -128,7 +129,12 @@ export class McpEndpoint {
     });
     const session = await this.open(sessionId, "streamable-http", transport, context);
     const body = parsed.body;
-    return this.run(session, () => transport.handleRequest(request, { parsedBody: body }));
+    const response = await this.run(session, () =>
+      transport.handleRequest(request, { parsedBody: body }),
+    );
+    // The SDK refused the initialize (bad version, wrong Accept...): the session never began.
+    if (transport.sessionId === undefined) await this.end(sessionId);
+    return response;
   }
 
   /** Legacy SSE: opens the event stream; `messageUrl(id)` is where the client POSTs. */
@@ -168,16 +174,6 @@ export class McpEndpoint {
   }
 
   private async parse(request: Request): Promise<Parsed> {
-    const type = request.headers.get("content-type") ?? "";
-    if (!type.toLowerCase().includes("application/json"))
-      return {
-        ok: false,
-        response: jsonRpcError(
-          415,
-          ErrorCode.InvalidRequest,
-          "Content-Type must be application/json",
-        ),
-      };
     const text = await readBody(request, this.maxBytes);
     if (text === undefined)
       return {
@@ -186,6 +182,17 @@ export class McpEndpoint {
           413,
           ErrorCode.InvalidRequest,
           `Message larger than ${this.maxBytes} bytes`,
+        ),
+      };
+    // Checked once the body is read: a connection left with unread bytes is cut by the server.
+    const type = request.headers.get("content-type") ?? "";
+    if (!type.toLowerCase().includes("application/json"))
+      return {
+        ok: false,
+        response: jsonRpcError(
+          415,
+          ErrorCode.InvalidRequest,
+          "Content-Type must be application/json",
         ),
       };
     let body: unknown;

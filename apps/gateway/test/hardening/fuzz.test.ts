@@ -34,6 +34,8 @@ interface FuzzSurface {
   method: "POST" | "PUT";
   path: string;
   body: fc.Arbitrary<string>;
+  /** Sent with every request, e.g. the `Accept` an MCP client sends. */
+  headers?: Record<string, string>;
   /** Fails unless `text` is an error body in this surface's wire format. */
   expectError(text: string): void;
 }
@@ -46,6 +48,15 @@ function expectOpenAIError(text: string): void {
   expect(typeof error.type).toBe("string");
   expect(error.param === null || typeof error.param === "string").toBe(true);
   expect(error.code === null || typeof error.code === "string").toBe(true);
+}
+
+/** `{"jsonrpc": "2.0", "error": {"code", "message"}, "id"}`: the MCP endpoint. */
+function expectJsonRpcError(text: string): void {
+  const body = JSON.parse(text);
+  expect(body.jsonrpc).toBe("2.0");
+  expect(Number.isInteger(body.error.code)).toBe(true);
+  expect(typeof body.error.message).toBe("string");
+  expect("id" in body).toBe(true);
 }
 
 /** `{"type": "error", "error": {"type", "message"}}`: Anthropic's Messages API. */
@@ -411,6 +422,24 @@ function mcpBody(k: BodyKit) {
   );
 }
 
+function mcpRpcBody(k: BodyKit) {
+  const initialize = j({
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "fuzz", version: "1" },
+  });
+  return k.object(
+    {
+      jsonrpc: k.oneOf(['"2.0"'], ['"1.0"', "2"]),
+      id: k.oneOf(["1", '"a"'], ["null", "{}", "1.5"]),
+      // Without a session only initialize is taken; every other method is a clean 400.
+      method: k.oneOf(['"initialize"'], ['"tools/list"', '"tools/call"', '"no/such"', '""']),
+      params: k.mostly(fc.constantFrom(initialize, '{"name":"x","arguments":{}}')),
+    },
+    ["jsonrpc", "method", "params"],
+  );
+}
+
 const SURFACES: FuzzSurface[] = [
   {
     name: "chat",
@@ -432,6 +461,14 @@ const SURFACES: FuzzSurface[] = [
     path: "/v1/responses",
     body: bodyText(responsesBody),
     expectError: expectOpenAIError,
+  },
+  {
+    name: "MCP endpoint",
+    method: "POST",
+    path: "/mcp",
+    body: bodyText(mcpRpcBody),
+    headers: { accept: "application/json, text/event-stream" },
+    expectError: expectJsonRpcError,
   },
   {
     name: "admin assistants",
@@ -484,8 +521,14 @@ describe.each(SURFACES)("fuzzing $name ($method $path)", (surface) => {
     await served?.close();
   });
 
-  async function send(method: string, path: string, body: string, type: string) {
-    const headers: Record<string, string> = type ? { "content-type": type } : {};
+  async function send(
+    method: string,
+    path: string,
+    body: string,
+    type: string,
+    extra: Record<string, string> = {},
+  ) {
+    const headers: Record<string, string> = { ...extra, ...(type ? { "content-type": type } : {}) };
     if (Buffer.byteLength(body) > BODY_LIMIT_BYTES) return sendOnce(method, path, body, headers);
     const response = await fetch(`${served.url}${path}`, {
       method,
@@ -525,7 +568,13 @@ describe.each(SURFACES)("fuzzing $name ($method $path)", (surface) => {
       const seen = new Set<number>();
       await fc.assert(
         fc.asyncProperty(surface.body, contentType, async (body, type) => {
-          const { status, text } = await send(surface.method, surface.path, body, type);
+          const { status, text } = await send(
+            surface.method,
+            surface.path,
+            body,
+            type,
+            surface.headers,
+          );
           seen.add(Math.floor(status / 100));
           const shown = `${status} ${text.slice(0, 500)}`;
           expect(status, shown).toBeGreaterThanOrEqual(200);
