@@ -24,6 +24,8 @@ export interface LlmCallStartInfo {
   step: number;
   /** `backend.provider`. */
   provider: string;
+  /** Set for a strategy's own backend: the two-model decider's `name`; unset for the run's backend. */
+  backend?: string;
   request: LlmRequest;
   streaming: boolean;
 }

@@ -38,7 +38,10 @@ export class RunObserver {
     if (options.toolset) wrapped.toolset = this.#wrapToolset(options.toolset);
     const strategy = options.toolStrategy;
     if (strategy?.kind === "two-model")
-      wrapped.toolStrategy = { ...strategy, backend: this.#wrapBackend(strategy.backend) };
+      wrapped.toolStrategy = {
+        ...strategy,
+        backend: this.#wrapBackend(strategy.backend, strategy.name ?? "tool-backend"),
+      };
     return wrapped;
   }
 
@@ -110,11 +113,11 @@ export class RunObserver {
     };
   }
 
-  #wrapBackend(backend: LlmBackend): LlmBackend {
+  #wrapBackend(backend: LlmBackend, name?: string): LlmBackend {
     const wrapper: LlmBackend = {
       provider: backend.provider,
       generate: async (request, options) => {
-        const call = this.#startCall(backend, request, false, options);
+        const call = this.#startCall(backend, request, false, options, name);
         try {
           const completion: Completion = await backend.generate(request, call.options);
           this.#call("onLlmFirstToken", call.info);
@@ -130,7 +133,7 @@ export class RunObserver {
           throw error;
         }
       },
-      stream: (request, options) => this.#observeStream(backend, request, options),
+      stream: (request, options) => this.#observeStream(backend, request, options, name),
     };
     if (backend.close) wrapper.close = () => backend.close?.() ?? Promise.resolve();
     return wrapper;
@@ -140,10 +143,11 @@ export class RunObserver {
     backend: LlmBackend,
     request: LlmRequest,
     options: CallOptions | undefined,
+    name: string | undefined,
   ): AsyncIterable<BackendEvent> {
     return {
       [Symbol.asyncIterator]: () => {
-        const call = this.#startCall(backend, request, true, options);
+        const call = this.#startCall(backend, request, true, options, name);
         const inner = backend.stream(request, call.options)[Symbol.asyncIterator]();
         let first = true;
         return {
@@ -187,10 +191,12 @@ export class RunObserver {
     request: LlmRequest,
     streaming: boolean,
     options: CallOptions | undefined,
+    name: string | undefined,
   ) {
     const info: LlmCallStartInfo = {
       step: this.#step,
       provider: backend.provider,
+      ...(name !== undefined && { backend: name }),
       request,
       streaming,
     };

@@ -13,6 +13,12 @@ export interface RunLabels {
   model: string;
   /** `backend.provider`: openai, anthropic. */
   provider: string;
+  /**
+   * Other config names an LLM call of the run may carry (a two-model
+   * assistant's `tool_backend` and `tool_model`); anything else is `unknown`.
+   */
+  otherBackends?: ReadonlySet<string>;
+  otherModels?: ReadonlySet<string>;
   /** The configured MCP servers: a tool call is labelled with its server only if it is one of them. */
   servers: ReadonlySet<string>;
 }

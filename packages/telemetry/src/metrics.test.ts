@@ -92,6 +92,34 @@ describe("AiProxyMetrics", () => {
     expect(body).not.toContain("x9f");
   });
 
+  it("labels a strategy's own LLM calls by its config names, unknown otherwise", async () => {
+    const metrics = new AiProxyMetrics();
+    const measured = metrics.startRun(
+      { ...labels, otherBackends: new Set(["decider"]), otherModels: new Set(["small"]) },
+      { stream: false },
+    );
+    const call = (backend: string, model: string) =>
+      measured.hooks.onLlmCallEnd?.({
+        step: 1,
+        provider: "anthropic",
+        backend,
+        request: { model, messages: [] },
+        streaming: false,
+        durationMs: 5,
+        usage: { promptTokens: 7, completionTokens: 1, totalTokens: 8 },
+      });
+    call("decider", "small");
+    call("made-up", "fz_model");
+    measured.end(200);
+    const { body } = await metrics.scrape();
+    expect(body).toMatch(
+      /gen_ai_client_operation_duration_seconds_count\{gen_ai_operation_name="chat",gen_ai_provider_name="anthropic",gen_ai_request_model="small",backend="decider",outcome="ok"\} 1/,
+    );
+    expect(body).toMatch(/gen_ai_request_model="unknown",backend="unknown",outcome="ok"\} 1/);
+    expect(body).not.toContain("fz_model");
+    expect(body).not.toContain("made-up");
+  });
+
   it("reports MCP server state and restarts at scrape time", async () => {
     let state: "ready" | "breaker-open" = "ready";
     const metrics = new AiProxyMetrics({

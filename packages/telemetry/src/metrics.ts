@@ -1,4 +1,4 @@
-import type { RunHooks } from "@aiproxy/agent-loop";
+import type { LlmCallStartInfo, RunHooks } from "@aiproxy/agent-loop";
 import type { Usage } from "@aiproxy/core";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { errorType, known, type RunLabels, UNKNOWN } from "./labels.js";
@@ -12,6 +12,7 @@ const DURATION_BUCKETS = [
   0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 ];
 const TOOL_ROUND_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20];
+const NONE: ReadonlySet<string> = new Set();
 
 export type McpServerMetricState = "idle" | "connecting" | "ready" | "failed" | "breaker-open";
 const MCP_STATES: McpServerMetricState[] = [
@@ -233,24 +234,15 @@ export class AiProxyMetrics {
     // A round is a step whose server-side tools ran; a step handing calls to the client is not.
     const roundSteps = new Set<number>();
     let ended = false;
-    const llm = {
-      gen_ai_operation_name: "chat",
-      gen_ai_provider_name: labels.provider,
-      gen_ai_request_model: labels.model,
-      backend: labels.backend,
-    };
-    const tokens = (type: string, value: number | undefined) => {
-      if (value === undefined) return;
-      this.#tokens.observe(
-        {
-          gen_ai_token_type: type,
-          gen_ai_provider_name: labels.provider,
-          gen_ai_request_model: labels.model,
-          assistant,
-          backend: labels.backend,
-        },
-        value,
-      );
+    // The run's own backend, or a strategy's (the two-model decider), by config name only.
+    const callLabels = (info: LlmCallStartInfo) => {
+      if (info.backend === undefined)
+        return { provider: labels.provider, model: labels.model, backend: labels.backend };
+      return {
+        provider: info.provider,
+        model: known(info.request.model, labels.otherModels ?? NONE),
+        backend: known(info.backend, labels.otherBackends ?? NONE),
+      };
     };
     const hooks: RunHooks = {
       onLlmFirstToken: () => {
@@ -259,11 +251,31 @@ export class AiProxyMetrics {
         this.#firstToken.observe({ surface, assistant }, seconds(started));
       },
       onLlmCallEnd: (info) => {
+        const call = callLabels(info);
         this.#operationDuration.observe(
-          { ...llm, outcome: info.error === undefined ? "ok" : errorType(info.error) },
+          {
+            gen_ai_operation_name: "chat",
+            gen_ai_provider_name: call.provider,
+            gen_ai_request_model: call.model,
+            backend: call.backend,
+            outcome: info.error === undefined ? "ok" : errorType(info.error),
+          },
           info.durationMs / 1000,
         );
-        if (info.usage) recordUsage(info.usage, tokens);
+        if (info.usage)
+          recordUsage(info.usage, (type, value) => {
+            if (value === undefined) return;
+            this.#tokens.observe(
+              {
+                gen_ai_token_type: type,
+                gen_ai_provider_name: call.provider,
+                gen_ai_request_model: call.model,
+                assistant,
+                backend: call.backend,
+              },
+              value,
+            );
+          });
       },
       onToolCallEnd: (info) => {
         const toolLabels = {

@@ -180,6 +180,10 @@ export class RunService {
       model: assistant.model,
       provider: lease.backend.provider,
       servers: new Set(Object.keys(this.#registry.config.mcp_servers)),
+      ...(assistant.tool_backend !== undefined && {
+        otherBackends: new Set([assistant.tool_backend]),
+        otherModels: new Set([assistant.tool_model ?? assistant.model]),
+      }),
       requestId: c.get("requestId"),
       stream: spec.stream,
       started,

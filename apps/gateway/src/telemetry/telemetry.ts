@@ -23,6 +23,9 @@ export interface RunSubject {
   model: string;
   provider: string;
   servers: ReadonlySet<string>;
+  /** A two-model assistant's `tool_backend` and `tool_model`. */
+  otherBackends?: ReadonlySet<string>;
+  otherModels?: ReadonlySet<string>;
   requestId: string;
   stream: boolean;
   started: number;
