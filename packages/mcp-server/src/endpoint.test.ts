@@ -249,6 +249,42 @@ describe("McpEndpoint over streamable HTTP", () => {
   });
 });
 
+describe("McpEndpoint session lifecycle", () => {
+  it("a tool the session was shown but whose server went away is a tool error, not unknown", async () => {
+    const fake = fakeSource();
+    const calls: string[] = [];
+    const source: McpSource = {
+      ...fake.source,
+      tools: {
+        list: fake.source.tools.list,
+        call: async (name) => {
+          calls.push(name);
+          return { content: `MCP server for "${name}" is unavailable`, isError: true };
+        },
+      },
+    };
+    const { client } = await connect(endpoint(), context("a", source));
+    await client.listTools();
+    fake.setTools([]);
+    const result = await client.callTool({ name: "echo", arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(calls).toEqual(["echo"]);
+    await expect(client.callTool({ name: "never-shown" })).rejects.toThrow(/Unknown tool/);
+  });
+
+  it("DELETE ends the session; the id is then unknown", async () => {
+    const { source } = fakeSource();
+    const e = endpoint();
+    const ctx = context("a", source);
+    const { transport } = await connect(e, ctx);
+    const id = transport.sessionId!;
+    await transport.terminateSession();
+    expect(e.size).toBe(0);
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list" });
+    expect((await post(e, ctx, list, { "mcp-session-id": id })).status).toBe(404);
+  });
+});
+
 describe("McpEndpoint over legacy SSE", () => {
   it("lists and calls tools", async () => {
     const { source } = fakeSource();
