@@ -6,7 +6,12 @@ import {
   toOpenAIError,
   UpstreamError,
 } from "@aiproxy/core";
-import { type ScriptedUpstream, startScriptedUpstream } from "@aiproxy/testkit";
+import {
+  streamUntilFailure as eventsUntilFailure,
+  failureOf,
+  type ScriptedUpstream,
+  startScriptedUpstream,
+} from "@aiproxy/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type AnthropicBackendOptions,
@@ -44,27 +49,9 @@ const backendWith = (options: AnthropicBackendOptions = {}) =>
     retry: { baseDelayMs: 10, ...options.retry },
   });
 
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
-
-/** Collects events until the stream fails, returning both. */
-async function streamUntilFailure(
-  iterable: AsyncIterable<BackendEvent>,
-): Promise<{ events: BackendEvent[]; error: unknown }> {
-  const events: BackendEvent[] = [];
-  try {
-    for await (const event of iterable) if (!isPromptUsage(event)) events.push(event);
-  } catch (error) {
-    return { events, error };
-  }
-  throw new Error("expected the stream to fail");
-}
+/** Events until the stream fails, but the prompt's usage (see `collect`), and the failure. */
+const streamUntilFailure = (iterable: AsyncIterable<BackendEvent>) =>
+  eventsUntilFailure(iterable, (event) => !isPromptUsage(event));
 
 describe("scripted turns end to end", () => {
   it("streams reasoning, text and tool calls, and sends the thinking turn back next time", async () => {

@@ -6,7 +6,12 @@ import {
   toOpenAIError,
   UpstreamError,
 } from "@aiproxy/core";
-import { type ScriptedUpstream, startScriptedUpstream } from "@aiproxy/testkit";
+import {
+  failureOf,
+  type ScriptedUpstream,
+  startScriptedUpstream,
+  streamUntilFailure,
+} from "@aiproxy/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createOpenAIBackend, type OpenAIBackendOptions } from "../src/index.js";
 import {
@@ -34,28 +39,6 @@ const backendWith = (options: OpenAIBackendOptions = {}) =>
     ...options,
     retry: { baseDelayMs: 10, ...options.retry },
   });
-
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
-
-/** Collects events until the stream fails, returning both. */
-async function streamUntilFailure(
-  iterable: AsyncIterable<BackendEvent>,
-): Promise<{ events: BackendEvent[]; error: unknown }> {
-  const events: BackendEvent[] = [];
-  try {
-    for await (const event of iterable) events.push(event);
-  } catch (error) {
-    return { events, error };
-  }
-  throw new Error("expected the stream to fail");
-}
 
 /** Resolves once the scripted upstream has no response in flight. */
 async function settled(what: string, timeoutMs = 2_000): Promise<void> {

@@ -22,8 +22,11 @@ export type {
 // --- mcp test servers ---
 export { type McpTestServerName, mcpTestServerCommand } from "./mcp/servers/command.js";
 export { createFaultServer } from "./mcp/servers/faults.js";
+
 // --- end mcp test servers ---
 
+// --- assertion helpers ---
+export { failureOf, streamUntilFailure } from "./failures.js";
 // --- raw replay server, for recorded responses ---
 export {
   type ReplayHandler,
