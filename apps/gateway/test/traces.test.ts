@@ -220,6 +220,11 @@ describe("a retried upstream call", () => {
       );
       expect(response.status).toBe(200);
       await response.text();
+      // The exchange's hooks count the same retry.
+      const metrics = await (await gateway.call("/metrics")).text();
+      expect(metrics).toContain('aiproxy_upstream_retries_total{backend="flaky"} 1');
+      expect(metrics).toContain('aiproxy_upstream_attempts_total{backend="flaky",outcome="5xx"} 1');
+      expect(metrics).toContain('aiproxy_upstream_attempts_total{backend="flaky",outcome="2xx"} 1');
     } finally {
       await gateway.close();
     }
