@@ -2,13 +2,13 @@
 // Checks every document of aiproxy.yaml against the Kubernetes JSON schemas
 // shipped by the `kubernetes-models` npm package (installed anywhere):
 //   npm install --prefix /tmp/k8s-models kubernetes-models@5.1.0 yaml@2.9.1
-//   K8S_MODELS_DIR=/tmp/k8s-models node deploy/kubernetes/validate.mjs
+//   node deploy/kubernetes/validate.mjs /tmp/k8s-models
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const dir = process.env.K8S_MODELS_DIR;
-if (!dir) throw new Error("set K8S_MODELS_DIR to where kubernetes-models and yaml are installed");
+const dir = process.argv[2];
+if (!dir) throw new Error("usage: validate.mjs <dir where kubernetes-models and yaml are installed>");
 const load = (path) => import(pathToFileURL(join(dir, "node_modules", path)).href);
 const { parseAllDocuments } = await load("yaml/dist/index.js");
 const file = new URL("./aiproxy.yaml", import.meta.url);
