@@ -135,7 +135,10 @@ describe("require_approval on an mcp tool", () => {
         {
           type: "mcp",
           server_label: "everything",
-          require_approval: { always: { tool_names: ["echo"] }, never: { tool_names: ["get-sum"] } },
+          require_approval: {
+            always: { tool_names: ["echo"] },
+            never: { tool_names: ["get-sum"] },
+          },
         },
       ],
     });
@@ -165,7 +168,10 @@ describe("tool_approval in the assistant's config", () => {
       (e) => e.type === "response.output_item.added" && e.item.type === "mcp_approval_request",
     );
     expect(added).toHaveLength(1);
-    expect(added[0].item).toMatchObject({ name: "echo", arguments: '{"message":"config says ask"}' });
+    expect(added[0].item).toMatchObject({
+      name: "echo",
+      arguments: '{"message":"config says ask"}',
+    });
     expect(events.at(-1).type).toBe("response.completed");
     expect(events.at(-1).response.output.at(-1).type).toBe("mcp_approval_request");
   });
