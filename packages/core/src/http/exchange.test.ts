@@ -1,7 +1,5 @@
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { closeServers, json, serve } from "../../test/helpers/serve.js";
 import { type AiProxyError, toOpenAIError, UpstreamError } from "../errors.js";
 import {
   type ExchangeOptions,
@@ -12,38 +10,7 @@ import {
 } from "./exchange.js";
 import type { AttemptInfo, RetryInfo } from "./upstream.js";
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
-
-const servers: Server[] = [];
-
-/** A real HTTP server on 127.0.0.1; `handlers[i]` answers the i-th request (the last one repeats). */
-async function serve(...handlers: Handler[]) {
-  const hits: number[] = [];
-  const server = createServer((req, res) => {
-    hits.push(Date.now());
-    req.resume();
-    void handlers[Math.min(hits.length - 1, handlers.length - 1)]!(req, res);
-  });
-  servers.push(server);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/v1/x`, hits };
-}
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-const json =
-  (status: number, body: unknown, headers: Record<string, string> = {}): Handler =>
-  (_req, res) => {
-    res.writeHead(status, { "content-type": "application/json", ...headers });
-    res.end(JSON.stringify(body));
-  };
+afterEach(closeServers);
 
 const config = (url: string, options: ExchangeOptions = {}) =>
   resolveExchange(url, { "content-type": "application/json" }, undefined, {
@@ -117,8 +84,7 @@ describe("exchangeJson", () => {
   it("reports an attempt that got no response with status 0", async () => {
     // A port that was just listening and is not any more: the connection is refused.
     const upstream = await serve(json(200, {}));
-    const closed = servers.pop()!;
-    await new Promise((resolve) => closed.close(resolve));
+    await upstream.close();
     const attempts: AttemptInfo[] = [];
     const retries: RetryInfo[] = [];
     const error = await rejection(

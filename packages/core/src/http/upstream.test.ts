@@ -1,7 +1,5 @@
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { closeServers, type Handler, json, serve } from "../../test/helpers/serve.js";
 import {
   AbortedError,
   type AiProxyError,
@@ -11,47 +9,11 @@ import {
 } from "../errors.js";
 import { fetchUpstream, upstreamErrorFrom } from "./upstream.js";
 
-type Handler = (req: IncomingMessage, res: ServerResponse, attempt: number) => void;
-
-interface TestServer {
-  url: string;
-  /** Requests received so far, with their arrival time. */
-  hits: { at: number; headers: IncomingMessage["headers"] }[];
-}
-
-const servers: Server[] = [];
-
-/** A real HTTP server on 127.0.0.1; `handlers[i]` answers the i-th request (the last one repeats). */
-async function serve(...handlers: Handler[]): Promise<TestServer> {
-  const hits: TestServer["hits"] = [];
-  const server = createServer((req, res) => {
-    const attempt = hits.length;
-    hits.push({ at: Date.now(), headers: req.headers });
-    req.resume();
-    const handler = handlers[Math.min(attempt, handlers.length - 1)]!;
-    handler(req, res, attempt);
-  });
-  servers.push(server);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/v1/chat/completions`, hits };
-}
-
 afterEach(async () => {
   vi.useRealTimers();
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  await closeServers();
 });
 
-const json =
-  (status: number, body: unknown, headers: Record<string, string> = {}): Handler =>
-  (_req, res) => {
-    res.writeHead(status, { "content-type": "application/json", ...headers });
-    res.end(JSON.stringify(body));
-  };
 const ok = json(200, { ok: true });
 const hang: Handler = () => {};
 
@@ -210,8 +172,7 @@ describe("fetchUpstream", () => {
 
   it("retries a refused connection as a 502 with the cause, not the key", async () => {
     const upstream = await serve(ok);
-    const closed = servers.pop()!;
-    await new Promise((resolve) => closed.close(resolve));
+    await upstream.close();
     const error = await rejection(
       fetchUpstream(upstream.url, post, {
         retry: { ...fast, maxRetries: 1 },
