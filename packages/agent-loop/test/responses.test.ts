@@ -252,3 +252,53 @@ describe("toResponsesResponse", () => {
     expect(body).toContain("event: response.completed");
   });
 });
+
+describe("held calls and namespaced function calls", () => {
+  it("a held call is an mcp_approval_request item, added and done, ending a completed response", async () => {
+    const toolset = new FakeToolset({
+      fs__write_file: { server: "fs", tool: "write_file", run: () => "written" },
+    });
+    const backend = new FakeBackend([calls([{ id: "w", name: "fs__write_file", args: {} }])]);
+    const run = runAgent({
+      backend,
+      model: "m",
+      messages,
+      toolset,
+      approve: () => "hold",
+    });
+    const all = await collect(toResponsesStreamEvents(run, options));
+    const final = all.at(-1) as { type: string; response: ResponseObject };
+    expect(final.type).toBe("response.completed");
+    const item = final.response.output.at(-1);
+    expect(item).toEqual({
+      id: expect.stringMatching(/^mcpr_[0-9a-f]{48}$/),
+      type: "mcp_approval_request",
+      server_label: "fs",
+      name: "write_file",
+      arguments: "{}",
+    });
+    const typed: OpenAI.Responses.ResponseOutputItem | undefined = item;
+    expect(typed?.type).toBe("mcp_approval_request");
+    expect(
+      all.filter((e) => e.type.startsWith("response.output_item.")).map((e) => e.type),
+    ).toEqual(["response.output_item.added", "response.output_item.done"]);
+    expect(toolset.calls).toHaveLength(0);
+  });
+
+  it("functionName shows a flattened call under its own name and namespace", async () => {
+    const tool = { type: "function" as const, function: { name: "ns__spawn", parameters: {} } };
+    const backend = new FakeBackend([calls([{ id: "c", name: "ns__spawn", args: {} }])]);
+    const run = runAgent({ backend, model: "m", messages, clientTools: [tool] });
+    const response = await toResponseObject(run, {
+      ...options,
+      functionName: (offered) =>
+        offered === "ns__spawn" ? { name: "spawn", namespace: "ns" } : undefined,
+    });
+    expect(response.output[0]).toMatchObject({
+      type: "function_call",
+      call_id: "c",
+      name: "spawn",
+      namespace: "ns",
+    });
+  });
+});
