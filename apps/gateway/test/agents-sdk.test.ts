@@ -1,15 +1,14 @@
-import { join } from "node:path";
-import {
-  type RecordedRequest,
-  type ScriptedUpstream,
-  startScriptedUpstream,
-  trailingToolResults,
-} from "@aiproxy/testkit";
+import { type RecordedRequest, trailingToolResults } from "@aiproxy/testkit";
 import { Agent, hostedMcpTool, OpenAIProvider, Runner, tool } from "@openai/agents";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as z from "zod";
-import { type GatewayProcess, startGatewayProcess } from "./helpers/gateway-process.js";
+import type { GatewayProcess } from "./helpers/gateway-process.js";
+import {
+  startTwoWireGateway,
+  stopTwoWireGateway,
+  type TwoWireGateway,
+} from "./helpers/two-wire-gateway.js";
 
 /**
  * The OpenAI Agents SDK (`@openai/agents`): an `Agent` run by a `Runner`
@@ -23,40 +22,14 @@ import { type GatewayProcess, startGatewayProcess } from "./helpers/gateway-proc
 
 const PROXY_KEY = "proxy-key-agents-sdk";
 
-let upstreams: Record<"openai" | "anthropic", ScriptedUpstream>;
+let started: TwoWireGateway | undefined;
+let upstreams: TwoWireGateway["upstreams"];
 let gateway: GatewayProcess;
 let runner: Runner;
 
 beforeAll(async () => {
-  upstreams = {
-    openai: await startScriptedUpstream(),
-    anthropic: await startScriptedUpstream(),
-  };
-  gateway = await startGatewayProcess({
-    config: {
-      proxy_api_keys: [PROXY_KEY],
-      backends: [
-        { name: "up-openai", kind: "openai", base_url: upstreams.openai.openaiBaseUrl },
-        { name: "up-anthropic", kind: "anthropic", base_url: upstreams.anthropic.anthropicBaseUrl },
-      ],
-      mcp_servers: [{ name: "everything", transport: "stdio", command: "mcp-server-everything" }],
-      assistants: [
-        {
-          name: "via-openai",
-          backend: "up-openai",
-          model: "gpt-test",
-          mcp_servers: ["everything"],
-        },
-        {
-          name: "via-anthropic",
-          backend: "up-anthropic",
-          model: "claude-test",
-          mcp_servers: ["everything"],
-        },
-      ],
-    },
-    env: { PATH: `${join(import.meta.dirname, "..", "node_modules", ".bin")}:${process.env.PATH}` },
-  });
+  started = await startTwoWireGateway({ proxyKey: PROXY_KEY });
+  ({ upstreams, gateway } = started);
   const client = new OpenAI({ apiKey: PROXY_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
   runner = new Runner({
     modelProvider: new OpenAIProvider({ openAIClient: client, useResponses: true }),
@@ -64,12 +37,7 @@ beforeAll(async () => {
   });
 }, 60_000);
 
-afterAll(async () => {
-  const code = await gateway?.stop();
-  expect(code).toBe(0);
-  await upstreams?.openai.close();
-  await upstreams?.anthropic.close();
-});
+afterAll(() => stopTwoWireGateway(started));
 
 /** Every tool result text the upstream was sent, either wire. */
 function toolTexts(request: RecordedRequest | undefined): string[] {

@@ -1,12 +1,12 @@
-import { join } from "node:path";
-import {
-  type ScriptedUpstream,
-  startScriptedUpstream,
-  trailingToolResults,
-} from "@aiproxy/testkit";
+import { trailingToolResults } from "@aiproxy/testkit";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayProcess, startGatewayProcess } from "./helpers/gateway-process.js";
+import type { GatewayProcess } from "./helpers/gateway-process.js";
+import {
+  startTwoWireGateway,
+  stopTwoWireGateway,
+  type TwoWireGateway,
+} from "./helpers/two-wire-gateway.js";
 import { answerWithToolResults } from "./helpers/upstream-turns.js";
 
 /**
@@ -19,59 +19,18 @@ import { answerWithToolResults } from "./helpers/upstream-turns.js";
 const UPSTREAM_KEY = "sk-upstream-secret-9012";
 const PROXY_KEY = "proxy-key-responses-sdk";
 
-let upstreams: Record<"openai" | "anthropic", ScriptedUpstream>;
+let started: TwoWireGateway | undefined;
+let upstreams: TwoWireGateway["upstreams"];
 let gateway: GatewayProcess;
 let client: OpenAI;
 
 beforeAll(async () => {
-  upstreams = {
-    openai: await startScriptedUpstream({ requireApiKey: UPSTREAM_KEY }),
-    anthropic: await startScriptedUpstream({ requireApiKey: UPSTREAM_KEY }),
-  };
-  gateway = await startGatewayProcess({
-    config: {
-      proxy_api_keys: [PROXY_KEY],
-      backends: [
-        {
-          name: "up-openai",
-          kind: "openai",
-          base_url: upstreams.openai.openaiBaseUrl,
-          api_key: UPSTREAM_KEY,
-        },
-        {
-          name: "up-anthropic",
-          kind: "anthropic",
-          base_url: upstreams.anthropic.anthropicBaseUrl,
-          api_key: UPSTREAM_KEY,
-        },
-      ],
-      mcp_servers: [{ name: "everything", transport: "stdio", command: "mcp-server-everything" }],
-      assistants: [
-        {
-          name: "via-openai",
-          backend: "up-openai",
-          model: "gpt-test",
-          mcp_servers: ["everything"],
-        },
-        {
-          name: "via-anthropic",
-          backend: "up-anthropic",
-          model: "claude-test",
-          mcp_servers: ["everything"],
-        },
-      ],
-    },
-    env: { PATH: `${join(import.meta.dirname, "..", "node_modules", ".bin")}:${process.env.PATH}` },
-  });
+  started = await startTwoWireGateway({ proxyKey: PROXY_KEY, upstreamKey: UPSTREAM_KEY });
+  ({ upstreams, gateway } = started);
   client = new OpenAI({ apiKey: PROXY_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
 }, 60_000);
 
-afterAll(async () => {
-  const code = await gateway?.stop();
-  expect(code).toBe(0);
-  await upstreams?.openai.close();
-  await upstreams?.anthropic.close();
-});
+afterAll(() => stopTwoWireGateway(started));
 
 const weather: OpenAI.Responses.FunctionTool = {
   type: "function",
