@@ -44,7 +44,7 @@ export interface RunAgentOptions {
    * after the step's other calls, with `finishReason: "tool_calls"` and the
    * call in `AgentResult.held`, for the client to approve), or `refuse` (the
    * model gets a tool error saying it needs an approval nobody can give).
-   * Default: every call runs. Direct and deferred strategies only.
+   * Default: every call runs. A two-model turn refuses what it would hold.
    */
   approve?: (call: ApprovalCall) => ApprovalVerdict;
   /**

@@ -140,4 +140,32 @@ describe("runAgent: approvals", () => {
       isError: true,
     });
   });
+
+  it("a two-model turn cannot hold a call, so it refuses it and runs the rest", async () => {
+    const tools = toolset();
+    const decider = new FakeBackend([
+      calls([
+        { id: "r", name: "fs__read_file", args: {} },
+        { id: "w", name: "fs__write_file", args: {} },
+      ]),
+      text("no more"),
+    ]);
+    const backend = new FakeBackend([text("read it, could not write")]);
+    const result = await runAgent({
+      backend,
+      model: "m",
+      messages: [user("copy")],
+      toolset: tools,
+      approve: holdWrites,
+      toolStrategy: { kind: "two-model", backend: decider, model: "d" },
+    }).result;
+
+    expect(tools.calls.map((c) => c.name)).toEqual(["fs__read_file"]);
+    expect(result.held).toBeUndefined();
+    const results = result.messages.filter((m): m is ToolMessage => m.role === "tool");
+    expect(results.map((m) => [m.tool_call_id, m.isError === true])).toEqual([
+      ["r", false],
+      ["w", true],
+    ]);
+  });
 });

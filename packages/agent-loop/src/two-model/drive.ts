@@ -9,10 +9,17 @@ import {
   type ToolCall,
   type Usage,
 } from "@aiproxy/core";
+import { emitRefusal, refusal, splitForApproval } from "../approval.js";
 import { type LoopContext, since } from "../loop-context.js";
 import { stepParams } from "../params.js";
 import { callBackend } from "../step.js";
-import { emitToolCall, type RoutedCall, routeCall, runToolRound } from "../tools.js";
+import {
+  emitToolCall,
+  type RoutedCall,
+  routeCall,
+  runToolRound,
+  type ToolRound,
+} from "../tools.js";
 import type { AgentResult, StepSummary, ToolDecision, TwoModelStrategy } from "../types.js";
 import { reportedConfidence } from "./confidence.js";
 import { answerView, deciderView, lastUserText } from "./views.js";
@@ -105,14 +112,17 @@ export async function driveTwoModel(
       return handToClient(ctx, clientCalls, { steps, usage, step, record: record() });
     }
 
-    for (const r of routed) emitToolCall(r, step, emit);
+    // A two-model turn cannot be held and resumed: a call that needs approval is refused.
+    const { run } = splitForApproval(routed, options.approve);
+    for (const r of run) emitToolCall(r, step, emit);
     transcript.push({ role: "assistant", content: null, tool_calls: calls });
-    const executed = await runToolRound(routed, {
+    const ran = await runToolRound(run, {
       ...ctx,
       step,
       toolset: options.toolset,
       catalog,
     });
+    const executed = withRefusals(routed, ran, step, emit);
     transcript.push(...executed.messages);
     summary.toolCalls = executed.summaries;
     summary.durationMs = since(started);
@@ -215,4 +225,29 @@ function fallbackCall(fallback: NonNullable<TwoModelStrategy["fallback"]>, user:
     type: "function",
     function: { name: fallback.tool, arguments: JSON.stringify(args) },
   };
+}
+
+/** The round's results in call order, with a refusal for each call that did not run. */
+function withRefusals(
+  routed: RoutedCall[],
+  ran: ToolRound,
+  step: number,
+  emit: LoopContext["emit"],
+): ToolRound {
+  const byId = new Map(ran.messages.map((m, i) => [m.tool_call_id, i]));
+  const out: ToolRound = { messages: [], summaries: [] };
+  for (const r of routed) {
+    const i = byId.get(r.call.id);
+    const summary = i === undefined ? undefined : ran.summaries[i];
+    const message = i === undefined ? undefined : ran.messages[i];
+    if (message && summary) {
+      out.messages.push(message);
+      out.summaries.push(summary);
+      continue;
+    }
+    const refused = refusal(r.call, undefined, false);
+    out.messages.push(refused);
+    out.summaries.push(emitRefusal(r, refused, step, emit));
+  }
+  return out;
 }
