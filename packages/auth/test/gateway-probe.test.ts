@@ -14,6 +14,7 @@ import {
   closedPortUrl,
   type FakeApiman,
   startFakeApiman,
+  withKey,
 } from "./helpers/apiman.js";
 
 const KEY = "3f1c0b8e-6a57-4b8e-9d0c-2f5e7a9b1c4d";
@@ -40,11 +41,6 @@ function probe(options: Partial<GatewayProbeOptions> = {}): AuthProvider {
   providers.push(provider);
   return provider;
 }
-
-const withKey = (key: string) => ({
-  request: clientRequest({ authorization: `Bearer ${key}` }),
-  credentials: [key],
-});
 
 describe("answers of the Apiman gateway", () => {
   it("accepts on 2xx and remembers it", async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AuthProvider, apimanGatewayProbe, type DecisionStore } from "../src/index.js";
-import { clientRequest, type FakeApiman, startFakeApiman } from "./helpers/apiman.js";
+import { type FakeApiman, startFakeApiman, withKey } from "./helpers/apiman.js";
 
 const KEY = "3f1c0b8e-6a57-4b8e-9d0c-2f5e7a9b1c4d";
 let apiman: FakeApiman;
@@ -41,11 +41,6 @@ function probe(cacheStore: DecisionStore<unknown>, cacheTtlMs = 60_000): AuthPro
   providers.push(provider);
   return provider;
 }
-
-const withKey = (key: string) => ({
-  request: clientRequest({ authorization: `Bearer ${key}` }),
-  credentials: [key],
-});
 
 describe("an injected cache store", () => {
   it("is shared: a second provider uses the first one's answer, kept for cacheTtlMs, keyed by digest", async () => {

@@ -125,3 +125,11 @@ export function clientRequest(headers: Record<string, string> = {}, query = ""):
     body: "{}",
   });
 }
+
+/** What `authenticate()` gets for a client request sending `key` as a Bearer token. */
+export function withKey(key: string): { request: Request; credentials: string[] } {
+  return {
+    request: clientRequest({ authorization: `Bearer ${key}` }),
+    credentials: [key],
+  };
+}
