@@ -10,7 +10,8 @@ export function Chart({
 }) {
   const width = 220;
   const height = 60;
-  const known = values.map((v) => v ?? 0);
+  // One point is drawn as a flat line across, so a chart is never blank.
+  const known = values.length === 1 ? [values[0] ?? 0, values[0] ?? 0] : values.map((v) => v ?? 0);
   const max = Math.max(...known, 1e-9);
   const step = known.length > 1 ? width / (known.length - 1) : width;
   const points = known

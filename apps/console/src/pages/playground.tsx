@@ -225,8 +225,7 @@ function ToolCardView({ tool }: { tool: ToolCard }) {
   return (
     <div class={`tool-card ${tool.result?.isError ? "is-error" : ""}`} data-tool={tool.name}>
       <div>
-        <strong>Tool</strong> <code>{tool.name}</code>{" "}
-        <span class="muted">step {tool.step + 1}</span>
+        <strong>Tool</strong> <code>{tool.name}</code> <span class="muted">step {tool.step}</span>
         {tool.result && <span class="muted"> · {Math.round(tool.result.durationMs)} ms</span>}
         {tool.result?.isError && <span class="badge-error"> error</span>}
       </div>

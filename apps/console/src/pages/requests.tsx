@@ -115,7 +115,7 @@ export function Requests() {
               <ol class="steps">
                 {line.stepList?.map((step) => (
                   <li key={step.step}>
-                    step {step.step + 1}
+                    step {step.step}
                     {step.decision && " (decision)"}: {step.finishReason},{" "}
                     {Math.round(step.durationMs)} ms, {step.usage?.promptTokens ?? 0} +{" "}
                     {step.usage?.completionTokens ?? 0} tokens
