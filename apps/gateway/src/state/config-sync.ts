@@ -56,6 +56,7 @@ export class ConfigSync {
   /** The store version applied; undefined until the store was read once (it was away at start). */
   #version: string | null | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  #refreshQueued = false;
   readonly #unwatch: () => void;
   readonly #unwatchStatus: () => void;
 
@@ -67,9 +68,9 @@ export class ConfigSync {
     this.#logger = options.logger;
     this.#overlay = options.overlay;
     this.#version = options.version;
-    this.#unwatch = this.#store.watch(
-      (snapshot) => void this.#enqueue(() => this.#follow(snapshot)),
-    );
+    // A snapshot from the feed may be older than what is live by the time its turn comes
+    // (this replica's own write, or one it caught up with): it only says "read again".
+    this.#unwatch = this.#store.watch(() => this.#refreshSoon());
     this.#unwatchStatus = this.#store.watchStatus((status) => {
       if (status.connected) this.#logger.info({ store: status.kind }, "state store connected");
       else
@@ -203,6 +204,16 @@ export class ConfigSync {
         "state store seeded with the config served here",
       );
     } else await this.#follow(result.current);
+  }
+
+  #refreshSoon(): void {
+    if (this.#refreshQueued) return;
+    this.#refreshQueued = true;
+    void this.#enqueue(async () => {
+      this.#refreshQueued = false;
+      const latest = await this.#store.load().catch(() => undefined); // away: the status says so
+      if (latest) await this.#follow(latest);
+    });
   }
 
   #enqueue<T>(run: () => Promise<T>): Promise<T> {
