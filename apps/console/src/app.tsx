@@ -77,7 +77,8 @@ function Page({ route }: { route: string[] }) {
     case "edit":
       return <Edit kind={a} name={b} />;
     case "playground":
-      return <Playground assistant={a} />;
+      // A new chat per assistant, with the assistant list read afresh.
+      return <Playground key={a ?? ""} assistant={a} />;
     case "requests":
       return <Requests />;
     default:

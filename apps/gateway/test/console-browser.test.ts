@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,6 +8,7 @@ import {
   type ScriptedUpstream,
   startScriptedUpstream,
   type Turn,
+  trailingToolResults,
 } from "@aiproxy/testkit";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +22,8 @@ import { type GatewayProcess, REPO_ROOT, startGatewayProcess } from "./helpers/g
  */
 
 const CHROMIUM = "/usr/bin/chromium";
+// CI installs chromium (.ci/run); elsewhere the tests are skipped without it.
+const runs = existsSync(CHROMIUM) || process.env.CI !== undefined;
 const ADMIN = "admin-key-browser";
 const DEMO_MCP = join(REPO_ROOT, "packages", "demo", "dist", "mcp-server.js");
 const SHOTS = join(import.meta.dirname, "results", "console");
@@ -32,8 +35,19 @@ function lastUser(request: RecordedRequest): string {
   return typeof user?.content === "string" ? user.content : "";
 }
 
-/** `weather` → one get_weather round, then an answer; `stall` → some text, then nothing. */
+/**
+ * `weather` → one get_weather round, then an answer; `stall` → some text, then
+ * nothing. The deciding model (`gpt-decider`) proposes get_weather with a
+ * confidence, then declines once it has the result.
+ */
 function upstreamTurn(request: RecordedRequest): Turn {
+  if (request.body.model === "gpt-decider")
+    return trailingToolResults(request).length > 0
+      ? { text: "", topLevel: { x_needle: { confidence: 0.1 } } }
+      : {
+          toolCalls: [{ name: "demo__get_weather", arguments: { city: "Oslo" } }],
+          topLevel: { x_needle: { confidence: 0.92 } },
+        };
   const said = lastUser(request);
   const answered = JSON.stringify(request.body.messages).includes('"role":"tool"');
   const usage = { promptTokens: 40, completionTokens: 6 };
@@ -88,6 +102,7 @@ async function go(route: string, heading: string) {
 }
 
 beforeAll(async () => {
+  if (!runs) return;
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
   upstream = await startScriptedUpstream({ fallback: upstreamTurn });
@@ -140,7 +155,7 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-describe("the console in Chromium", { timeout: 120_000 }, () => {
+describe.runIf(runs)("the console in Chromium", { timeout: 120_000 }, () => {
   it("asks for the admin key, says why a wrong one fails, and keeps it out of cookies and URLs", async () => {
     const response = await page.goto(`${gateway.url}/ui/`);
     expect(response?.headers()["content-security-policy"]).toContain("default-src 'self'");
@@ -214,6 +229,30 @@ describe("the console in Chromium", { timeout: 120_000 }, () => {
     await page.locator(".message.assistant .text").filter({ hasText: "mild in Paris" }).waitFor();
     await page.locator(".message.assistant .usage").waitFor();
     await shot("playground");
+    expect(await seriousViolations()).toEqual([]);
+  });
+
+  it("shows a two-model assistant's decisions and confidences", async () => {
+    const created = await fetch(`${gateway.url}/admin/assistants/twomodel`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({
+        backend: "main",
+        model: "gpt-main",
+        tool_backend: "main",
+        tool_model: "gpt-decider",
+        mcp_servers: ["demo"],
+        tool_activity: true,
+      }),
+    });
+    expect(created.status).toBe(201);
+    await go("playground/twomodel", "Playground");
+    await page.getByLabel(/^Message/).fill("decide for me");
+    await page.getByRole("button", { name: "Send" }).click();
+    const decisions = page.locator(".message.assistant .decisions");
+    await decisions.filter({ hasText: "confidence 0.92" }).waitFor();
+    expect(await decisions.textContent()).toContain("demo__get_weather");
+    await shot("playground-two-model");
     expect(await seriousViolations()).toEqual([]);
   });
 
