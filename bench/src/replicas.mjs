@@ -4,7 +4,8 @@
 // one replica in turn; the time until every replica's GET shows it. Prints
 // p50/p99/max and writes bench/replicas.json. Needs `redis-server` on PATH and
 // the gateway built (pnpm exec turbo run build --filter=@aiproxy/gateway...).
-//   node src/replicas.mjs [--changes 50] [--resync 5]
+// The first --warmup changes (JIT of the whole path on four processes) are not counted.
+//   node src/replicas.mjs [--changes 50] [--warmup 3] [--resync 5]
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -14,9 +15,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
-  options: { changes: { type: "string", default: "50" }, resync: { type: "string", default: "5" } },
+  options: {
+    changes: { type: "string", default: "50" },
+    warmup: { type: "string", default: "3" },
+    resync: { type: "string", default: "5" },
+  },
 });
 const CHANGES = Number(values.changes);
+const WARMUP = Number(values.warmup);
 const CLI = fileURLToPath(new URL("../../apps/gateway/dist/cli.js", import.meta.url));
 const OUT = fileURLToPath(new URL("../replicas.json", import.meta.url));
 const ADMIN = "bench-admin";
@@ -84,7 +90,7 @@ const modelOn = async (url) =>
 
 const samples = [];
 try {
-  for (let i = 0; i < CHANGES; i++) {
+  for (let i = 0; i < WARMUP + CHANGES; i++) {
     const model = `m-${i}`;
     const started = performance.now();
     const put = await fetch(`${urls[i % 3]}/admin/assistants/a1`, {
@@ -99,7 +105,7 @@ try {
           if (performance.now() - started > 30_000) throw new Error("not propagated in 30 s");
       }),
     );
-    samples.push(performance.now() - started);
+    if (i >= WARMUP) samples.push(performance.now() - started);
   }
 } finally {
   for (const child of children) child.kill("SIGKILL");
@@ -110,6 +116,7 @@ const at = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length
 console.error("samples", samples.map((s) => Math.round(s)).join(" "));
 const result = {
   changes: CHANGES,
+  warmup: WARMUP,
   replicas: 3,
   p50_ms: +at(0.5).toFixed(1),
   p99_ms: +at(0.99).toFixed(1),
