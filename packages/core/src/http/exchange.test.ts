@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { closeServers, json, serve } from "../../test/helpers/serve.js";
+import { closeServers, json, REFUSED_URL, serve } from "../../test/helpers/serve.js";
 import { type AiProxyError, toOpenAIError, UpstreamError } from "../errors.js";
 import {
   type ExchangeOptions,
@@ -82,14 +82,11 @@ describe("exchangeJson", () => {
   });
 
   it("reports an attempt that got no response with status 0", async () => {
-    // A port that was just listening and is not any more: the connection is refused.
-    const upstream = await serve(json(200, {}));
-    await upstream.close();
     const attempts: AttemptInfo[] = [];
     const retries: RetryInfo[] = [];
     const error = await rejection(
       exchangeJson(
-        config(upstream.url, {
+        config(REFUSED_URL, {
           maxRetries: 1,
           onAttempt: (info) => attempts.push(info),
           onRetry: (info) => retries.push(info),

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { closeServers, type Handler, json, serve } from "../../test/helpers/serve.js";
+import { closeServers, type Handler, json, REFUSED_URL, serve } from "../../test/helpers/serve.js";
 import {
   AbortedError,
   type AiProxyError,
@@ -171,10 +171,8 @@ describe("fetchUpstream", () => {
   });
 
   it("retries a refused connection as a 502 with the cause, not the key", async () => {
-    const upstream = await serve(ok);
-    await upstream.close();
     const error = await rejection(
-      fetchUpstream(upstream.url, post, {
+      fetchUpstream(REFUSED_URL, post, {
         retry: { ...fast, maxRetries: 1 },
         secrets: ["sk-xyz-123"],
       }),

@@ -12,8 +12,6 @@ export interface TestServer {
   url: string;
   /** Requests received so far, with their arrival time. */
   hits: { at: number; headers: IncomingMessage["headers"] }[];
-  /** Stops listening now, so a request to `url` is refused. */
-  close(): Promise<void>;
 }
 
 const servers: Server[] = [];
@@ -32,12 +30,16 @@ export async function serve(...handlers: Handler[]): Promise<TestServer> {
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
-  const close = async () => {
-    servers.splice(servers.indexOf(server), 1);
-    await new Promise((resolve) => server.close(resolve));
-  };
-  return { url: `http://127.0.0.1:${port}/v1/chat/completions`, hits, close };
+  return { url: `http://127.0.0.1:${port}/v1/chat/completions`, hits };
 }
+
+/**
+ * A URL whose connection is refused. Not a port a test server just closed:
+ * under load another process's `listen(0)` can take that port in between.
+ * Port 2 is below the ephemeral range (so no `listen(0)` ever picks it),
+ * needs root to listen on, and is not on fetch's list of blocked ports.
+ */
+export const REFUSED_URL = "http://127.0.0.1:2/v1/chat/completions";
 
 /** For `afterEach`: every server `serve` started, closed with its connections. */
 export async function closeServers(): Promise<void> {
