@@ -209,6 +209,7 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
       corsOrigins: options.corsOrigins,
       bindHost: () => options.serverSettings?.().host,
       settings: registry.config.mcp_endpoint,
+      isDraining: options.isDraining,
       onAuthRefused: (reason) => options.telemetry?.metrics?.authRefused(reason),
     }).routes,
   );

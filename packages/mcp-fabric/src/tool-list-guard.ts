@@ -45,7 +45,14 @@ export class ToolListGuard implements Transport {
   ) {
     inner.onclose = () => this.onclose?.();
     inner.onerror = (error) => this.onerror?.(error);
-    inner.onmessage = (message, extra) => this.onmessage?.(this.filter(message), extra);
+    inner.onmessage = (message, extra) => {
+      const filtered = this.filter(message);
+      // The SDK runs a notification's handler a microtask late but settles a request at once, so
+      // progress read in the same chunk as its response would be dropped: a response waits one turn.
+      if ("id" in message && !("method" in message))
+        queueMicrotask(() => this.onmessage?.(filtered, extra));
+      else this.onmessage?.(filtered, extra);
+    };
   }
 
   get sessionId(): string | undefined {

@@ -25,6 +25,7 @@ function fakeSource() {
   let tools: ToolInfo[] = [
     { name: "echo", inputSchema: { type: "object", properties: { text: { type: "string" } } } },
     { name: "slow", inputSchema: { type: "object" } },
+    { name: "burst", inputSchema: { type: "object" } },
   ];
   const listeners = new Set<() => void>();
   const source: McpSource = {
@@ -32,6 +33,10 @@ function fakeSource() {
       list: async () => tools,
       call: async (name, args, options = {}): Promise<ToolResult> => {
         if (name === "echo") return { content: `echo: ${String(args.text)}`, isError: false };
+        if (name === "burst") {
+          for (let i = 1; i <= 3; i++) options.onProgress?.({ progress: i, total: 3 });
+          return { content: "burst", isError: false };
+        }
         options.onProgress?.({ progress: 1, total: 2, message: "half" });
         await new Promise<void>((resolve, reject) => {
           void released.then(resolve);
@@ -118,7 +123,7 @@ describe("McpEndpoint over streamable HTTP", () => {
     const { source } = fakeSource();
     const { client } = await connect(endpoint(), context("a", source));
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(["echo", "slow"]);
+    expect(tools.map((t) => t.name)).toEqual(["echo", "slow", "burst"]);
     const result = await client.callTool({ name: "echo", arguments: { text: "hi" } });
     expect(result.content).toEqual([{ type: "text", text: "echo: hi" }]);
     await expect(client.ping()).resolves.toEqual({});
@@ -147,6 +152,18 @@ describe("McpEndpoint over streamable HTTP", () => {
     controller.abort();
     await expect(call).rejects.toThrow();
     await fake.aborted;
+  });
+
+  it("progress sent just before the result reaches the client before it", async () => {
+    const { source } = fakeSource();
+    const { client } = await connect(endpoint(), context("a", source));
+    for (let round = 0; round < 20; round++) {
+      const seen: number[] = [];
+      await client.callTool({ name: "burst" }, undefined, {
+        onprogress: (p) => seen.push(p.progress),
+      });
+      expect(seen).toEqual([1, 2, 3]);
+    }
   });
 
   it("binds a session to its owner and scope: another caller's id is not found", async () => {
@@ -285,6 +302,41 @@ describe("McpEndpoint session lifecycle", () => {
   });
 });
 
+describe("McpEndpoint drain", () => {
+  it("refuses new sessions and ends the standalone stream, while an open session still answers", async () => {
+    const { source } = fakeSource();
+    const e = endpoint();
+    const ctx = context("a", source);
+    const params = {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "t", version: "1" },
+    };
+    const init = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params });
+    const opened = await post(e, ctx, init);
+    const id = opened.headers.get("mcp-session-id")!;
+    await opened.text();
+    const session = { "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" };
+    const stream = await e.handle(
+      new Request(BASE, { method: "GET", headers: { accept: "text/event-stream", ...session } }),
+      ctx,
+    );
+    expect(stream.status).toBe(200);
+    const ended = stream.body!.pipeTo(new WritableStream());
+    e.drain();
+    await ended;
+    expect((await post(e, ctx, init)).status).toBe(503);
+    const list = await post(
+      e,
+      ctx,
+      JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }),
+      session,
+    );
+    expect(list.status).toBe(200);
+    expect(await list.text()).toContain('"echo"');
+  });
+});
+
 describe("McpEndpoint over legacy SSE", () => {
   it("lists and calls tools", async () => {
     const { source } = fakeSource();
@@ -297,7 +349,7 @@ describe("McpEndpoint over legacy SSE", () => {
         eventSourceInit: { fetch: fetchVia(e, ctx) },
       }),
     );
-    expect((await client.listTools()).tools).toHaveLength(2);
+    expect((await client.listTools()).tools).toHaveLength(3);
     const result = await client.callTool({ name: "echo", arguments: { text: "sse" } });
     expect(result.content).toEqual([{ type: "text", text: "echo: sse" }]);
     await client.close();

@@ -64,6 +64,7 @@ export class McpEndpoint {
   /** Sessions being created, counted against the cap before their record exists. */
   private pending = 0;
   private closed = false;
+  private draining = false;
 
   constructor(options: McpEndpointOptions = {}) {
     this.store = options.sessions ?? new MemorySessionStore();
@@ -166,6 +167,20 @@ export class McpEndpoint {
     return new Response("Accepted", { status: 202 });
   }
 
+  /**
+   * Shutting down: no new sessions, legacy SSE sessions end, and every
+   * standalone GET stream is closed so the HTTP server can finish; requests
+   * in flight on existing sessions are still answered.
+   */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    for (const [id, session] of this.live) {
+      if (session.transport instanceof SseServerTransport) void this.end(id);
+      else session.transport.closeStandaloneSSEStream();
+    }
+  }
+
   /** Closes every session; calls in flight are aborted. */
   async close(): Promise<void> {
     this.closed = true;
@@ -221,6 +236,8 @@ export class McpEndpoint {
   }
 
   private async full(): Promise<Response | undefined> {
+    if (this.draining)
+      return jsonRpcError(503, ErrorCode.ConnectionClosed, "Shutting down", { "retry-after": "5" });
     if ((await this.store.count()) + this.pending < this.maxSessions) return undefined;
     this.logger.warn({ maxSessions: this.maxSessions }, "mcp endpoint: session cap reached");
     return jsonRpcError(

@@ -93,19 +93,29 @@ export function createSessionServer(
     if (!listed?.names.has(name) && !seen.has(name))
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name.slice(0, 128)}`);
     const token = request.params._meta?.progressToken;
+    // Progress sent before the result must reach the client before it: the result ends the stream.
+    const sent: Promise<void>[] = [];
     const result = await source.tools.call(name, request.params.arguments ?? {}, {
       signal,
       ...(token !== undefined && {
         onProgress: (progress) => {
-          void extra
-            .sendNotification({
-              method: "notifications/progress",
-              params: { progressToken: token, ...progress },
-            })
-            .catch(() => {});
+          sent.push(
+            extra
+              .sendNotification({
+                method: "notifications/progress",
+                params: { progressToken: token, ...progress },
+              })
+              .catch(() => {}),
+          );
         },
       }),
     });
+    if (sent.length > 0) {
+      await Promise.all(sent);
+      // A client on the SDK drops progress it reads in the same chunk as the result (its notification
+      // handlers run a microtask late); a turn of the event loop lets the progress go out on its own.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return toCallToolResult(result);
   });
 

@@ -23,12 +23,15 @@ export interface McpRoutesOptions {
   /** The address the gateway listens on: a loopback bind checks `Host` too. */
   bindHost: () => string | undefined;
   settings: McpEndpointConfig;
+  /** True once the gateway drains: the endpoint then closes its long-lived streams. */
+  isDraining?: () => boolean;
   /** Counts a refused request, by why. */
   onAuthRefused?: (reason: "missing_key" | "invalid_key") => void;
 }
 
 /** Scope name of `/mcp` and `/sse`; an assistant name never contains `*`. */
 const ALL = "*";
+const DRAIN_POLL_MS = 250;
 
 /**
  * The gateway as an MCP server: `/mcp` and `/mcp/{assistant}` over streamable
@@ -47,6 +50,13 @@ export function mcpRoutes(options: McpRoutesOptions): {
     maxMessageBytes: settings.max_message_size,
     logger,
   });
+  // The app learns of a drain only by asking; open MCP streams would otherwise hold shutdown for its whole grace.
+  const drainWatch = setInterval(() => {
+    if (!options.isDraining?.()) return;
+    endpoint.drain();
+    clearInterval(drainWatch);
+  }, DRAIN_POLL_MS);
+  drainWatch.unref();
   const scopes = new Map<string, Scope>();
   const scopeOf = (name: string): Scope => {
     let scope = scopes.get(name);
