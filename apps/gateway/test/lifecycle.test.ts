@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { mcpTestServerCommand } from "@aiproxy/testkit";
+import { isAlive, mcpTestServerCommand } from "@aiproxy/testkit";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT, startGatewayProcess } from "./helpers/gateway-process.js";
-import { alive, upstreamForFile } from "./helpers/per-file.js";
+import { upstreamForFile } from "./helpers/per-file.js";
 
 const upstream = await upstreamForFile();
 
@@ -78,7 +78,7 @@ describe("SIGTERM", () => {
 
     expect(await gateway.exited).toBe(0);
     await expect(fetch(`${gateway.url}/health`)).rejects.toThrow();
-    for (const pid of children) expect(alive(pid), `child ${pid}`).toBe(false);
+    for (const pid of children) expect(isAlive(pid), `child ${pid}`).toBe(false);
   });
 });
 

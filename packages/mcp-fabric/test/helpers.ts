@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { ToolResult } from "@aiproxy/core";
 
+export { isAlive } from "@aiproxy/testkit";
+
 const require = createRequire(import.meta.url);
 
 /** `node <bin>` of an npm MCP server package, without going through a shell shim. */
@@ -14,15 +16,6 @@ export function npmServer(pkg: string, ...args: string[]): { command: string; ar
   const { bin } = JSON.parse(readFileSync(manifest, "utf8")) as { bin: Record<string, string> };
   const script = Object.values(bin)[0]!;
   return { command: process.execPath, args: [join(dirname(manifest), script), ...args] };
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function text(result: ToolResult): string {

@@ -27,6 +27,7 @@ export { createFaultServer } from "./mcp/servers/faults.js";
 
 // --- assertion helpers ---
 export { failureOf, streamUntilFailure } from "./failures.js";
+export { isAlive } from "./processes.js";
 // --- raw replay server, for recorded responses ---
 export {
   type ReplayHandler,

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mcpTestServerCommand, trailingToolResults } from "@aiproxy/testkit";
+import { isAlive, mcpTestServerCommand, trailingToolResults } from "@aiproxy/testkit";
 import { describe, expect, it, vi } from "vitest";
 import { json, servedGateway } from "../helpers/in-process.js";
-import { alive, closeAfterEach, upstreamForFile } from "../helpers/per-file.js";
+import { closeAfterEach, upstreamForFile } from "../helpers/per-file.js";
 
 /** MCP servers that crash, hang or flood, and models that misuse tools. */
 
@@ -58,7 +58,7 @@ describe("an MCP server that misbehaves", () => {
     upstream.enqueue({ toolCalls: [{ name: "faults__pid", arguments: {} }] }, { text: "ok" });
     await chat(url);
     const firstPid = Number(toolResultsSent()[0]?.text);
-    expect(alive(firstPid)).toBe(true);
+    expect(isAlive(firstPid)).toBe(true);
 
     upstream.enqueue(
       { toolCalls: [{ name: "faults__crash", arguments: {} }] },
@@ -72,7 +72,7 @@ describe("an MCP server that misbehaves", () => {
     expect(toolResultsSent()[0]?.text.toLowerCase()).toMatch(/error|closed|crash|exit/);
     // Failed by the crash itself, not by the call's 2 s timeout.
     expect(toolResultsSent()[0]?.text.toLowerCase()).not.toContain("timed out");
-    expect(alive(firstPid)).toBe(false);
+    expect(isAlive(firstPid)).toBe(false);
 
     upstream.enqueue({ toolCalls: [{ name: "faults__pid", arguments: {} }] }, { text: "ok" });
     await chat(url);
@@ -114,9 +114,9 @@ describe("an MCP server that misbehaves", () => {
     upstream.enqueue({ toolCalls: [{ name: "faults__pid", arguments: {} }] }, { text: "ok" });
     await chat(url);
     const pid = Number(toolResultsSent()[0]?.text);
-    expect(alive(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     await close();
-    expect(alive(pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
   });
 });
 

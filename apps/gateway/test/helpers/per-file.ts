@@ -21,13 +21,3 @@ export async function upstreamForFile(): Promise<ScriptedUpstream> {
   });
   return upstream;
 }
-
-/** Whether a process of this pid still exists (signal 0 checks without sending). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
