@@ -11,8 +11,8 @@ import {
 import {
   captureLogger,
   clientRequest,
-  closedPortUrl,
   type FakeApiman,
+  REFUSED_APIMAN_URL,
   startFakeApiman,
   withKey,
 } from "./helpers/apiman.js";
@@ -104,7 +104,7 @@ describe("answers of the Apiman gateway", () => {
     const logs = captureLogger();
     let attempts = 0;
     const provider = probe({
-      gatewayUrl: await closedPortUrl(),
+      gatewayUrl: REFUSED_APIMAN_URL,
       logger: logs.logger,
       fetch: (input, init) => {
         attempts++;
@@ -364,7 +364,7 @@ describe("logs", () => {
     const logs = captureLogger();
     const cases: Partial<GatewayProbeOptions>[] = [
       { timeoutMs: 100 },
-      { gatewayUrl: await closedPortUrl() },
+      { gatewayUrl: REFUSED_APIMAN_URL },
       {
         fetch: async () => {
           throw new Error(`the key ${KEY} was rejected by a proxy`);

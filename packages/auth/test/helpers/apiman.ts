@@ -88,13 +88,12 @@ export async function startFakeApiman(keyHeader = "x-api-key"): Promise<FakeApim
 }
 
 /** A URL on 127.0.0.1 where nothing listens: a port that was free a moment ago. */
-export async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/apiman-gateway`;
-}
+/**
+ * An Apiman URL whose connection is refused: port 2 is below the ephemeral
+ * range, so unlike a port a test server just closed, no other process's
+ * `listen(0)` can take it under load; it is not on fetch's blocked list.
+ */
+export const REFUSED_APIMAN_URL = "http://127.0.0.1:2/apiman-gateway";
 
 export interface CapturedLogs {
   logger: Logger;
