@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adminPolicy } from "@aiproxy/auth";
-import { startScriptedUpstream, type ScriptedUpstream } from "@aiproxy/testkit";
+import { type ScriptedUpstream, startScriptedUpstream } from "@aiproxy/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSOLE_CSP, consoleStatic } from "../src/console/static.js";
 import { REPO_ROOT } from "./helpers/gateway-process.js";
@@ -133,15 +133,14 @@ describe("GET /admin/requests/stream", () => {
       signal: controller.signal,
     });
     expect(response.headers.get("content-type")).toContain("text/event-stream");
-    const reader = (response.body as ReadableStream<Uint8Array>)
-      .pipeThrough(new TextDecoderStream())
-      .getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
     let text = "";
     const until = async (done: (t: string) => boolean) => {
       while (!done(text)) {
         const { value, done: ended } = await reader.read();
         if (ended) throw new Error(`stream ended: ${text}`);
-        text += value;
+        text += decoder.decode(value, { stream: true });
       }
     };
     await until((t) => t.includes('"assistant":"helper"'));
@@ -155,7 +154,7 @@ describe("GET /admin/requests/stream", () => {
       .filter((l) => l.startsWith("data: "))
       .map((l) => JSON.parse(l.slice(6)) as Record<string, unknown>);
     expect(lines[1]).toMatchObject({ assistant: "helper", status: 200, msg: "chat completion" });
-    expect((lines[1]?.stepList as unknown[]).length).toBe(1);
+    expect(lines[1]?.stepList).toHaveLength(1);
     expect(lines[1]?.id).toBeGreaterThan(lines[0]?.id as number);
     controller.abort();
     await reader.cancel().catch(() => {});
