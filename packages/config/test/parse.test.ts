@@ -32,6 +32,7 @@ describe("parseConfig: defaults", () => {
       proxy_api_keys: [],
       responses: { ttl: 3600, max_stored: 10_000 },
       telemetry: { metrics: { enabled: true }, traces: {} },
+      state: { store: "file", key_prefix: "aiproxy:", resync_interval: 5 },
       mcp_endpoint: { session_idle_timeout: 1800, max_sessions: 1000, max_message_size: 4194304 },
       backends: {},
       mcp_servers: {},
