@@ -96,10 +96,9 @@ function logText(): string {
   return existsSync(faultLog) ? readFileSync(faultLog, "utf8") : "";
 }
 
-function textOf(result: { content?: unknown }): string {
-  return (result.content as Array<{ type: string; text?: string }>)
-    .map((part) => part.text ?? "")
-    .join("");
+function textOf(result: unknown): string {
+  const { content = [] } = result as { content?: Array<{ type: string; text?: string }> };
+  return content.map((part) => part.text ?? "").join("");
 }
 
 describe("/mcp over streamable HTTP", () => {
