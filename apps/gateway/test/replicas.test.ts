@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type ScriptedUpstream, startScriptedUpstream } from "@aiproxy/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayProcess, startGatewayProcess } from "./helpers/gateway-process.js";
@@ -85,7 +88,10 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-describe("three replicas on one Redis", () => {
+// Several processes and many polls per test: far longer than one request needs.
+const SLOW = { timeout: 120_000 };
+
+describe("three replicas on one Redis", SLOW, () => {
   it("a change on any replica is visible on all three", async () => {
     replicas = await startReplicas(3, redis.url, "p1:");
     for (const replica of replicas)
@@ -224,7 +230,7 @@ describe("three replicas on one Redis", () => {
   });
 });
 
-describe("Redis unreachable at start", () => {
+describe("Redis unreachable at start", SLOW, () => {
   it("starts from the file config and says so, then follows Redis once it answers", async () => {
     const late = await startRedis();
     await late.kill();
@@ -248,6 +254,29 @@ describe("Redis unreachable at start", () => {
     } finally {
       await gateway?.stop();
       await late.stop();
+    }
+  });
+});
+
+describe("an empty Redis", SLOW, () => {
+  it("is seeded with the admin.persist_path overlay of the first replica; the next one follows it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aiproxy-seed-"));
+    const persist_path = join(dir, "state.json");
+    const overlay = {
+      version: 1,
+      backends: {},
+      mcp_servers: {},
+      assistants: { seeded: { name: "seeded", backend: "up", model: "from-file" } },
+    };
+    writeFileSync(persist_path, JSON.stringify(overlay));
+    const withFile = { ...config(redis.url, "p3:"), admin: { api_key: ADMIN, persist_path } };
+    const first = await startGatewayProcess({ config: withFile });
+    const second = await startGatewayProcess({ config: config(redis.url, "p3:") });
+    try {
+      await expect.poll(() => modelOf(second, "seeded"), BOUND).toBe("from-file");
+      expect(await modelOf(first, "seeded")).toBe("from-file");
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
     }
   });
 });

@@ -5,6 +5,7 @@ import {
   type AdminState,
   applyState,
   emptyState,
+  SECTIONS,
   type Section,
   toAdminState,
   withChange,
@@ -71,6 +72,8 @@ export class ConfigSync {
     // A snapshot from the feed may be older than what is live by the time its turn comes
     // (this replica's own write, or one it caught up with): it only says "read again".
     this.#unwatch = this.#store.watch(() => this.#refreshSoon());
+    // What changed between the caller's read and this watch had no listener: read once now.
+    this.#refreshSoon();
     this.#unwatchStatus = this.#store.watchStatus((status) => {
       if (status.connected) this.#logger.info({ store: status.kind }, "state store connected");
       else
@@ -152,8 +155,12 @@ export class ConfigSync {
 
   /** Applies what the store holds, unless it is what is live already. */
   async #follow(snapshot: ConfigSnapshot<AdminState>): Promise<void> {
+    if (snapshot.version === null) {
+      // Nothing there and nothing to give: a new store, before any change.
+      if (this.#version === null && isEmptyOverlay(this.#overlay)) return;
+      return this.#seed();
+    }
     if (snapshot.version === this.#version) return;
-    if (snapshot.version === null) return this.#seed();
     const overlay = toAdminState(snapshot.value);
     let next: AiProxyConfig;
     try {
@@ -227,6 +234,10 @@ export class ConfigSync {
     this.#unwatchStatus();
     await this.#queue;
   }
+}
+
+function isEmptyOverlay(overlay: AdminState): boolean {
+  return SECTIONS.every((section) => Object.keys(overlay[section]).length === 0);
 }
 
 export { emptyState };
