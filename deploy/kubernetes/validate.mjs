@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const dir = process.argv[2];
-if (!dir) throw new Error("usage: validate.mjs <dir where kubernetes-models and yaml are installed>");
+if (!dir)
+  throw new Error("usage: validate.mjs <dir where kubernetes-models and yaml are installed>");
 const load = (path) => import(pathToFileURL(join(dir, "node_modules", path)).href);
 const { parseAllDocuments } = await load("yaml/dist/index.js");
 const file = new URL("./aiproxy.yaml", import.meta.url);
