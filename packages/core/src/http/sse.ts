@@ -86,23 +86,37 @@ class EventSizes {
    */
   overflow(chunk: Uint8Array): number | undefined {
     let eventStart = 0;
-    for (let i = 0; i < chunk.length; i++) {
+    // Only CR and LF change the state, so jump between them with the native
+    // indexOf instead of testing every byte in JS (6% of a streaming run's CPU).
+    let nextLf = chunk.indexOf(LF);
+    let nextCr = chunk.indexOf(CR);
+    let i = 0;
+    while (i < chunk.length) {
+      if (nextLf !== -1 && nextLf < i) nextLf = chunk.indexOf(LF, i);
+      if (nextCr !== -1 && nextCr < i) nextCr = chunk.indexOf(CR, i);
+      const next = Math.min(
+        nextLf === -1 ? chunk.length : nextLf,
+        nextCr === -1 ? chunk.length : nextCr,
+      );
+      if (next > i) {
+        // Bytes other than CR and LF: the line has content.
+        this.atLineStart = false;
+        this.afterCR = false;
+      }
+      if (next === chunk.length) break;
+      i = next;
       const byte = chunk[i];
+      i++;
       if (byte === LF && this.afterCR) {
         // The LF of a CRLF: the CR already ended the line.
         this.afterCR = false;
         continue;
       }
-      if (byte !== LF && byte !== CR) {
-        this.atLineStart = false;
-        this.afterCR = false;
-        continue;
-      }
       if (this.atLineStart) {
         // A blank line: the event that began at `eventStart` is complete.
-        if (this.open + i + 1 - eventStart > this.maxBytes) return eventStart;
+        if (this.open + i - eventStart > this.maxBytes) return eventStart;
         this.open = 0;
-        eventStart = i + 1;
+        eventStart = i;
       }
       this.atLineStart = true;
       this.afterCR = byte === CR;
