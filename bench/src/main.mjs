@@ -1,7 +1,7 @@
 // `pnpm bench`: every scenario of the benchmark, against the baselines
 // measured in the same run, written to RESULTS.md and results.json.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, freemem, type as osType, release, tmpdir, totalmem } from "node:os";
+import { cpus, freemem, loadavg, type as osType, release, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -9,6 +9,7 @@ import { mcpTestServerCommand } from "@aiproxy/testkit";
 import { holdStreams, runLoad } from "./lib/load.mjs";
 import { measureToolCalls } from "./lib/mcp-direct.mjs";
 import { freePort, probe, procStats, startCommand, startServer } from "./lib/procs.mjs";
+import { interleave, summarizeRounds } from "./lib/rounds.mjs";
 import { renderResults } from "./render.mjs";
 
 const BENCH = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -25,12 +26,17 @@ const EVERYTHING = join(
 );
 const CLI = join(ROOT, "apps", "gateway", "dist", "cli.js");
 
+// BENCH_QUICK=1: every scenario, briefly, to check the harness (a minute or two).
+const QUICK = process.env.BENCH_QUICK === "1";
 const { values: flags } = parseArgs({
   options: {
-    duration: { type: "string", default: "5" },
-    warmup: { type: "string", default: "2" },
-    connections: { type: "string", default: "1,64,256" },
-    streams: { type: "string", default: "1000" },
+    duration: { type: "string", default: QUICK ? "1" : "3" },
+    warmup: { type: "string", default: QUICK ? "0.5" : "1" },
+    rounds: { type: "string", default: "3" },
+    connections: { type: "string", default: "64" },
+    "tool-connections": { type: "string", default: QUICK ? "1" : "1,64" },
+    "open-loop": { type: "string", default: "0.5" },
+    streams: { type: "string", default: QUICK ? "200" : "1000" },
     "tool-ms": { type: "string", default: "50" },
     only: { type: "string" },
     profile: { type: "boolean", default: false },
@@ -41,6 +47,10 @@ const { values: flags } = parseArgs({
 const DURATION = Number(flags.duration);
 const WARMUP = Number(flags.warmup);
 const CONNECTIONS = String(flags.connections).split(",").map(Number);
+const TOOL_CONNECTIONS = String(flags["tool-connections"]).split(",").map(Number);
+const ROUNDS = Number(flags.rounds);
+/** The open-loop rate, as a fraction of the floor's closed-loop throughput. */
+const OPEN_LOOP = Number(flags["open-loop"]);
 const STREAMS = Number(flags.streams);
 const TOOL_MS = Number(flags["tool-ms"]);
 const ONLY = flags.only ? new Set(String(flags.only).split(",")) : null;
@@ -51,6 +61,35 @@ const wait = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms))
 const median = (/** @type {number[]} */ xs) =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const userMessage = [{ role: "user", content: "Say hello." }];
+/** The request body of each surface, for an assistant (or upstream model) named `model`. */
+const SURFACES = {
+  chat: {
+    path: "/v1/chat/completions",
+    body: (/** @type {string} */ model, /** @type {boolean} */ stream) => ({
+      model,
+      messages: userMessage,
+      stream,
+    }),
+  },
+  messages: {
+    path: "/v1/messages",
+    body: (/** @type {string} */ model, /** @type {boolean} */ stream) => ({
+      model,
+      max_tokens: 64,
+      messages: userMessage,
+      stream,
+    }),
+  },
+  responses: {
+    path: "/v1/responses",
+    body: (/** @type {string} */ model, /** @type {boolean} */ stream) => ({
+      model,
+      input: "Say hello.",
+      store: false,
+      stream,
+    }),
+  },
+};
 
 /** @type {Array<{ stop(): Promise<void> }>} */
 const started = [];
@@ -79,15 +118,21 @@ async function main() {
     date: new Date().toISOString(),
     machine: machine(),
     settings: {
+      quick: QUICK,
+      rounds: ROUNDS,
       durationS: DURATION,
       warmupS: WARMUP,
       connections: CONNECTIONS,
+      toolConnections: TOOL_CONNECTIONS,
+      openLoopFraction: OPEN_LOOP,
       streams: STREAMS,
       toolSleepMs: TOOL_MS,
     },
     /** @type {Record<string, any>} */
     scenarios: {},
     notes: /** @type {string[]} */ ([]),
+    /** @type {number[][]} */
+    loadAverage: [loadavg()],
   };
 
   log("starting upstream, floor, Portkey, MCP servers and the gateway");
@@ -118,6 +163,7 @@ async function main() {
       url: `http://127.0.0.1:${everythingPort}/mcp`,
     }),
   );
+  const otlp = track(await startServer({ name: "otlp", script: join(SERVERS, "otlp.mjs") }));
   const configFile = join(work, "gateway.json");
   writeFileSync(configFile, JSON.stringify(gatewayConfig(upstream.url, everything.url)));
   const gateway = track(
@@ -126,15 +172,26 @@ async function main() {
       script: join(SERVERS, "gateway.mjs"),
       args: [configFile],
       execArgv: flags.profile ? ["--cpu-prof", `--cpu-prof-dir=${join(BENCH, "profiles")}`] : [],
+      stopTimeoutMs: flags.profile ? 60_000 : 1000,
     }),
   );
+  /** A gateway with the same config but another `telemetry:` section. @param {string} name @param {any} telemetry */
+  const gatewayWith = async (name, telemetry) => {
+    const file = join(work, `${name}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({ ...gatewayConfig(upstream.url, everything.url), telemetry }),
+    );
+    return track(await startServer({ name, script: join(SERVERS, "gateway.mjs"), args: [file] }));
+  };
 
   const portkeyHeaders = {
     "x-portkey-provider": "openai",
     "x-portkey-custom-host": `${upstream.url}/v1`,
     authorization: "Bearer sk-bench",
   };
-  /** @type {Array<{ name: string, url: string, model: string, headers?: Record<string, string>, pid: number }>} */
+  /** @typedef {{ name: string, url: string, model: string, headers?: Record<string, string>, pid: number, surface?: keyof typeof SURFACES }} Target */
+  /** @type {Target[]} */
   const targets = [
     { name: "direct", url: upstream.url, model: "bench-pass", pid: pid(upstream) },
     { name: "floor", url: floor.url, model: "bench-pass", pid: pid(floor) },
@@ -153,27 +210,187 @@ async function main() {
   ];
   await smokeCheck(targets);
 
-  // 1. pass-through
-  for (const stream of [false, true]) {
-    const key = stream ? "passthroughStream" : "passthrough";
-    if (!wanted("passthrough")) continue;
+  // 1. pass-through on every surface, interleaved rounds; CPU per request first
+  // The gateway's Messages and Responses surfaces run beside its chat surface
+  // and the floor, against the same upstream chat completion.
+  /** @type {Target[]} */
+  const gatewaySurfaces = [
+    {
+      name: "gateway-messages",
+      surface: "messages",
+      url: gateway.url,
+      model: "pass",
+      pid: pid(gateway),
+    },
+    {
+      name: "gateway-responses",
+      surface: "responses",
+      url: gateway.url,
+      model: "pass",
+      pid: pid(gateway),
+    },
+  ];
+  await smokeCheck(gatewaySurfaces);
+  const capacity = { json: Number.NaN, stream: Number.NaN };
+  if (wanted("passthrough")) {
+    for (const stream of [false, true]) {
+      const key = stream ? "passthroughStream" : "passthrough";
+      const runs = [];
+      for (const connections of CONNECTIONS) {
+        runs.push(
+          ...(await interleave({
+            rounds: ROUNDS,
+            targets: [...targets, ...gatewaySurfaces],
+            run: async (target, round) => {
+              log(
+                `pass-through ${stream ? "stream" : "json"} c=${connections} ${target.name} round ${round + 1}/${ROUNDS}`,
+              );
+              const surface = SURFACES[target.surface ?? "chat"];
+              const result = await runLoad({
+                url: target.url,
+                path: surface.path,
+                headers: target.headers,
+                body: surface.body(target.model, stream),
+                connections,
+                durationS: DURATION,
+                warmupS: WARMUP,
+                pids: [target.pid],
+              });
+              return { target: target.name, connections, ...result };
+            },
+          })),
+        );
+      }
+      results.scenarios[key] = summarizeRounds(runs);
+      results.scenarios[`${key}Runs`] = runs;
+      const floorRow = results.scenarios[key].find(
+        (r) => r.target === "floor" && r.connections === Math.max(...CONNECTIONS),
+      );
+      capacity[stream ? "stream" : "json"] = floorRow?.rps ?? Number.NaN;
+      results.loadAverage.push(loadavg());
+    }
+  }
+
+  // 1c. open loop: a fixed rate below the floor's capacity, so added latency is per-request cost
+  if (wanted("openloop")) {
+    for (const stream of [false, true]) {
+      const floorRps = capacity[stream ? "stream" : "json"];
+      // Without a measured capacity (--only openloop), a modest fixed rate.
+      const rate = Number.isFinite(floorRps) ? OPEN_LOOP * floorRps : 200;
+      const runs = await interleave({
+        rounds: ROUNDS,
+        targets,
+        run: async (target, round) => {
+          log(
+            `open loop ${stream ? "stream" : "json"} ${rate.toFixed(0)} req/s ${target.name} round ${round + 1}/${ROUNDS}`,
+          );
+          const result = await runLoad({
+            url: target.url,
+            headers: target.headers,
+            body: { model: target.model, messages: userMessage, stream },
+            connections: 32,
+            rate,
+            durationS: DURATION,
+            warmupS: WARMUP,
+            pids: [target.pid],
+          });
+          return { target: target.name, rate, ...result };
+        },
+      });
+      results.scenarios[stream ? "openLoopStream" : "openLoop"] = {
+        rate,
+        rows: summarizeRounds(runs, ["rate"]),
+        runs,
+      };
+    }
+    results.loadAverage.push(loadavg());
+  }
+
+  // 1d. telemetry: metrics off, metrics on (the default), metrics + traces to a local OTLP receiver
+  if (wanted("telemetry")) {
+    const quiet = await gatewayWith("gateway-telemetry-off", { metrics: { enabled: false } });
+    const traced = await gatewayWith("gateway-traced", {
+      metrics: { enabled: true },
+      traces: { otlp_endpoint: otlp.url, service_name: "aiproxy-bench" },
+    });
+    const variants = [
+      { name: "telemetry off", url: quiet.url, pid: pid(quiet) },
+      { name: "metrics", url: gateway.url, pid: pid(gateway) },
+      { name: "metrics + traces", url: traced.url, pid: pid(traced) },
+    ];
     const rows = [];
-    for (const connections of CONNECTIONS) {
-      for (const target of targets) {
-        log(`pass-through ${stream ? "stream" : "json"} c=${connections} ${target.name}`);
-        const result = await runLoad({
-          url: target.url,
-          headers: target.headers,
-          body: { model: target.model, messages: userMessage, stream },
-          connections,
+    for (const stream of [false, true]) {
+      const runs = await interleave({
+        rounds: ROUNDS,
+        targets: variants,
+        run: async (variant, round) => {
+          log(
+            `telemetry ${stream ? "stream" : "json"} ${variant.name} round ${round + 1}/${ROUNDS}`,
+          );
+          const result = await runLoad({
+            url: variant.url,
+            body: { model: "pass", messages: userMessage, stream },
+            connections: Math.max(...CONNECTIONS),
+            durationS: DURATION,
+            warmupS: WARMUP,
+            pids: [variant.pid],
+          });
+          return { target: variant.name, stream, ...result };
+        },
+      });
+      rows.push(...summarizeRounds(runs, ["stream"]));
+    }
+    const exported = await probe(otlp.child, /** @type {any} */ ("otlp:read"));
+    results.scenarios.telemetry = {
+      rows,
+      otlpExports: exported.exports,
+      otlpBytes: exported.bytes,
+    };
+    await quiet.stop();
+    await traced.stop();
+    results.loadAverage.push(loadavg());
+  }
+
+  // 1e. MCP: server-everything's echo through the gateway's /mcp vs the SDK client over stdio
+  if (wanted("mcp")) {
+    const concurrency = Math.max(...CONNECTIONS);
+    const runs = await interleave({
+      rounds: ROUNDS,
+      targets: [
+        {
+          name: "direct (stdio)",
+          server: { command: process.execPath, args: [EVERYTHING, "stdio"] },
+          tool: "echo",
+          pids: [],
+        },
+        {
+          name: "gateway /mcp",
+          server: { url: `${gateway.url}/mcp` },
+          tool: "evstdio__echo",
+          pids: [pid(gateway)],
+        },
+      ],
+      run: async (target, round) => {
+        log(`mcp ${target.name} round ${round + 1}/${ROUNDS}`);
+        const r = await measureToolCalls(target.server, {
+          tool: target.tool,
+          args: { message: "hello" },
+          concurrency,
           durationS: DURATION,
           warmupS: WARMUP,
-          pids: [target.pid],
+          pids: target.pids,
         });
-        rows.push({ target: target.name, connections, ...result });
-      }
-    }
-    results.scenarios[key] = rows;
+        return {
+          target: target.name,
+          concurrency,
+          ...r,
+          cpuPerRequestMs: r.cpuPerCallMs,
+          requests: r.count,
+        };
+      },
+    });
+    results.scenarios.mcp = { rows: summarizeRounds(runs, ["concurrency"]), runs };
+    results.loadAverage.push(loadavg());
   }
 
   // 2. one tool round (non-streaming), stdio and streamable HTTP
@@ -184,7 +401,7 @@ async function main() {
       ["stdio", "tool-stdio", demo, "add"],
       ["streamable-http", "tool-http", { url: everything.url }, "get-sum"],
     ])) {
-      for (const connections of CONNECTIONS) {
+      for (const connections of TOOL_CONNECTIONS) {
         log(`tool round ${transport} c=${connections}: the tool alone`);
         const toolAlone = await measureToolCalls(server, {
           tool,
@@ -212,7 +429,7 @@ async function main() {
   if (wanted("fanout")) {
     const faults = mcpTestServerCommand("faults");
     const rows = [];
-    for (const connections of CONNECTIONS) {
+    for (const connections of TOOL_CONNECTIONS) {
       for (const calls of [1, 8]) {
         log(`fan-out ${calls} call(s) c=${connections}`);
         const toolAlone = await measureToolCalls(faults, {
@@ -309,6 +526,7 @@ async function main() {
 
   // 5. start-up and first request served
   if (wanted("startup")) results.scenarios.startup = await startupScenario(configFile);
+  results.loadAverage.push(loadavg());
 
   results.elapsedS = (performance.now() - t0) / 1000;
   writeResults(results, true);
@@ -334,6 +552,13 @@ function gatewayConfig(upstreamUrl, everythingUrl) {
       { name: "demo", transport: "stdio", command: demo.command, args: demo.args },
       { name: "faults", transport: "stdio", command: faults.command, args: faults.args },
       { name: "everything", transport: "streamable-http", url: everythingUrl },
+      // The MCP scenario's echo, behind the gateway's /mcp, over stdio like the direct client's.
+      {
+        name: "evstdio",
+        transport: "stdio",
+        command: process.execPath,
+        args: [EVERYTHING, "stdio"],
+      },
     ],
     assistants: [
       assistant("pass", "bench-pass"),
@@ -363,10 +588,11 @@ async function startPortkey() {
 async function smokeCheck(targets) {
   for (const target of targets) {
     for (const stream of [false, true]) {
-      const response = await fetch(`${target.url}/v1/chat/completions`, {
+      const surface = SURFACES[target.surface ?? "chat"];
+      const response = await fetch(`${target.url}${surface.path}`, {
         method: "POST",
         headers: { "content-type": "application/json", ...target.headers },
-        body: JSON.stringify({ model: target.model, messages: userMessage, stream }),
+        body: JSON.stringify(surface.body(target.model, stream)),
       });
       const text = await response.text();
       if (response.status !== 200 || !text.includes("Hello!"))
@@ -379,7 +605,7 @@ async function smokeCheck(targets) {
 
 /** Spawn to listening, and to the first request served, for each server (median of five). */
 async function startupScenario(gatewayConfigFile) {
-  const RUNS = 5;
+  const RUNS = QUICK ? 1 : 5;
   const upstream = await startServer({ name: "upstream", script: join(SERVERS, "upstream.mjs") });
   /** @type {Record<"node" | "floor" | "portkey" | "gateway", Array<Record<string, number>>>} */
   const samples = { node: [], floor: [], portkey: [], gateway: [] };

@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { fmt, markdownTable, ratio } from "./lib/report.mjs";
-import { passthroughTable, targetsSection } from "./render.mjs";
+import { interleave, median, summarizeRounds } from "./lib/rounds.mjs";
+import {
+  openLoopTable,
+  passthroughTable,
+  renderResults,
+  targetsSection,
+  withSpread,
+} from "./render.mjs";
 
-const row = (target, connections, rps, p50, p99) => ({
+const row = (target, connections, rps, p50, p99, cpuPerRequestMs = 0.5) => ({
   target,
   connections,
   rps,
@@ -12,9 +19,15 @@ const row = (target, connections, rps, p50, p99) => ({
   ttfbP99: p99 / 2,
   requests: rps * 5,
   errors: 0,
-  cpuPerRequestMs: 0.5,
+  cpuPerRequestMs,
   rssMb: 100,
 });
+
+/** Three rounds of each row, the figures scaled by 0.9, 1 and 1.2. */
+const rounds = (rows) =>
+  [0.9, 1, 1.2].flatMap((k, round) =>
+    rows.map((r) => ({ ...r, round, rps: r.rps * k, cpuPerRequestMs: r.cpuPerRequestMs * k })),
+  );
 
 describe("formatting", () => {
   it("rounds by magnitude and marks missing values", () => {
@@ -32,31 +45,136 @@ describe("formatting", () => {
   });
 });
 
-describe("pass-through table", () => {
-  const rows = [
-    row("direct", 64, 5000, 10, 40),
-    row("floor", 64, 1500, 30, 100),
-    row("portkey", 64, 500, 60, 200),
-    row("gateway", 64, 1200, 35, 120),
-  ];
+describe("interleaved rounds", () => {
+  it("runs every target once per round, in turn", async () => {
+    const order = [];
+    await interleave({
+      rounds: 2,
+      targets: ["floor", "gateway"],
+      run: async (t, round) => {
+        order.push(`${t}${round}`);
+        return {};
+      },
+    });
+    expect(order).toEqual(["floor0", "gateway0", "floor1", "gateway1"]);
+  });
 
-  it("reports added latency against direct and throughput against floor and Portkey", () => {
+  it("reports the median of the rounds with the min and max, errors summed", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    const runs = rounds([row("gateway", 64, 1000, 10, 40, 1)]).map((r, i) => ({ ...r, errors: i }));
+    const [summary] = summarizeRounds(runs);
+    expect(summary).toMatchObject({
+      target: "gateway",
+      connections: 64,
+      rounds: 3,
+      rps: 1000,
+      errors: 3,
+    });
+    expect(summary.cpuPerRequestMs).toBe(1);
+    expect(summary.spread.rps).toEqual([900, 1200]);
+    expect(withSpread(summary, "cpuPerRequestMs", 3)).toBe("1.000 (0.900–1.200)");
+  });
+});
+
+describe("pass-through table", () => {
+  const rows = summarizeRounds(
+    rounds([
+      row("direct", 64, 5000, 10, 40, 0.2),
+      row("floor", 64, 1500, 30, 100, 0.5),
+      row("portkey", 64, 500, 60, 200, 1.2),
+      row("gateway", 64, 1200, 35, 120, 0.6),
+    ]),
+  );
+
+  it("puts CPU per request first, against the floor, and throughput against floor and Portkey", () => {
     const gateway = passthroughTable(rows, false)
       .split("\n")
       .find((line) => line.includes("| gateway |"));
     expect(gateway).toBe(
-      "| 64 | gateway | 1,200 | 35.0 | 120 | 25.0 | 80.0 | 0.80× | 2.40× | 0.500 | 100 | 0 |",
+      "| 64 | gateway | 0.600 (0.540–0.720) | 1.20× | 1,200 (1,080–1,440) | 0.80× | 2.40× | 35.0 | 120 | 100 | 0 |",
     );
   });
 
-  it("judges the issue's targets from the 64-connection rows", () => {
-    const results = { settings: { connections: [1, 64] }, scenarios: { passthrough: rows } };
+  it("judges the issue's targets from the medians at 64 connections", () => {
+    const results = {
+      settings: { connections: [64] },
+      scenarios: {
+        passthrough: rows,
+        passthroughStream: rows,
+        openLoop: {
+          rate: 750,
+          rows: [row("direct", 64, 750, 0.3, 1), row("gateway", 64, 750, 0.9, 7)],
+        },
+      },
+    };
     const table = targetsSection(results).join("\n");
-    expect(table).toContain("| throughput ≥ 80% of the floor | 80% (1,200 vs 1,500 req/s) | met |");
-    expect(table).toContain("| throughput ≥ 2× Portkey | 2.40× (1,200 vs 500 req/s) | met |");
     expect(table).toContain(
-      "| pass-through added p50 < 1 ms at 64 connections | 25.0 ms (at 1 connection: – ms) | **missed** |",
+      "| JSON CPU/req ≤ 1.15× the floor's (64 connections) | 1.20× (0.600 (0.540–0.720) vs 0.500 (0.450–0.600) ms) | **missed** |",
     );
-    expect(table).toContain("| < 300 MB RSS with 1000 open streams | – | not measured |");
+    expect(table).toContain(
+      "| streaming CPU/req ≤ 1.3× the floor's (64 connections) | 1.20× (0.600 (0.540–0.720) vs 0.500 (0.450–0.600) ms) | met |",
+    );
+    expect(table).toContain(
+      "| JSON throughput ≥ 1.5× Portkey (64 connections) | 2.40× (1,200 (1,080–1,440) vs 500 (450–600) req/s) | met |",
+    );
+    expect(table).toContain(
+      "| open-loop added latency p50 < 1 ms | JSON 0.60 ms at 750 req/s | met |",
+    );
+    expect(table).toContain(
+      "| open-loop added latency p99 < 5 ms | JSON 6.00 ms at 750 req/s | **missed** |",
+    );
+    expect(table).toContain("| < 250 MB RSS with 1000 open streams | – | not measured |");
+  });
+});
+
+describe("new sections", () => {
+  it("reports open-loop latency added over direct at the same rate", () => {
+    const table = openLoopTable([
+      row("direct", 32, 700, 0.3, 1),
+      row("gateway", 32, 700, 0.8, 3.5),
+    ]);
+    expect(table).toContain("| gateway | 0.500 | 700 | 0.80 | 3.50 | 0.50 | 2.50 | 0 |");
+  });
+
+  it("renders telemetry and MCP tables, the load average and the quick-mode warning", () => {
+    const md = renderResults({
+      date: "2026-12-01T22:00:00Z",
+      elapsedS: 90,
+      machine: { cpu: "x", cores: 2, memoryGb: 1, os: "Linux", node: "v24" },
+      settings: {
+        connections: [64],
+        durationS: 1,
+        warmupS: 1,
+        rounds: 3,
+        openLoopFraction: 0.5,
+        quick: true,
+      },
+      loadAverage: [[10.2], [12.5]],
+      scenarios: {
+        telemetry: {
+          otlpExports: 4,
+          otlpBytes: 2 ** 20,
+          rows: [
+            { ...row("telemetry off", 64, 900, 40, 90, 0.8), stream: false },
+            { ...row("metrics + traces", 64, 800, 45, 95, 1.0), stream: false },
+          ],
+        },
+        mcp: {
+          rows: [
+            {
+              ...row("gateway /mcp", 64, 300, 20, 60, 1.5),
+              concurrency: 64,
+              serverCpuPerCallMs: null,
+            },
+          ],
+        },
+      },
+    });
+    expect(md).toContain("Machine load average (1 min) during the run: 10.2 → 12.5");
+    expect(md).toContain("**Quick mode**");
+    expect(md).toContain("| JSON | metrics + traces | 1.000 | 1.25× | 800 | 45.0 | 95.0 | 0 |");
+    expect(md).toContain("(4 exports, 1.0 MB)");
+    expect(md).toContain("| gateway /mcp | 64 | 300 | 20.0 | 60.0 | 1.500 | – |");
   });
 });

@@ -4,11 +4,14 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { summarize } from "./load.mjs";
+import { procStats } from "./procs.mjs";
 
 /**
  * @param {{ command: string, args: string[] } | { url: string }} server
  * @param {{ tool: string, args: Record<string, unknown>, parallel?: number,
- *   concurrency: number, durationS: number, warmupS: number }} options
+ *   concurrency: number, durationS: number, warmupS: number, pids?: number[] }} options
+ *   `pids`: processes whose CPU per call is reported (`cpuPerCallMs`); a stdio
+ *   server's own CPU per call is reported as `serverCpuPerCallMs`.
  */
 export async function measureToolCalls(server, options) {
   const client = new Client({ name: "aiproxy-bench", version: "0.0.0" });
@@ -41,10 +44,21 @@ export async function measureToolCalls(server, options) {
     await loop(options.warmupS, null);
     /** @type {number[]} */
     const latencies = [];
+    const pids = options.pids ?? [];
+    const serverPid = "pid" in transport ? transport.pid : null;
+    const cpu = () => pids.reduce((sum, pid) => sum + procStats(pid).cpuMs, 0);
+    const serverCpu = () => (serverPid ? procStats(serverPid).cpuMs : 0);
+    const [cpuBefore, serverBefore] = [cpu(), serverCpu()];
     const started = performance.now();
     await loop(options.durationS, latencies);
     const elapsedS = (performance.now() - started) / 1000;
-    return { ...summarize(latencies), rps: latencies.length / elapsedS };
+    const calls = latencies.length || Number.NaN;
+    return {
+      ...summarize(latencies),
+      rps: latencies.length / elapsedS,
+      cpuPerCallMs: pids.length ? (cpu() - cpuBefore) / calls : null,
+      serverCpuPerCallMs: serverPid ? (serverCpu() - serverBefore) / calls : null,
+    };
   } finally {
     await client.close();
   }

@@ -35,7 +35,8 @@ export function freePort() {
  * a JSON stdout line with `ready: true` and `url`, or, with `poll`, until that
  * URL answers.
  * @param {{ name: string, script: string, args?: string[], env?: NodeJS.ProcessEnv,
- *   execArgv?: string[], url?: string, poll?: string, timeoutMs?: number }} options
+ *   execArgv?: string[], url?: string, poll?: string, timeoutMs?: number, stopTimeoutMs?: number }} options
+ *   `stopTimeoutMs`: how long `stop()` waits after SIGTERM before SIGKILL (a `--cpu-prof` process writes its profile then).
  * @returns {Promise<Server>}
  */
 export async function startServer(options) {
@@ -75,7 +76,7 @@ export async function startServer(options) {
     child,
     startedAt,
     readyAt,
-    stop: () => stopChild(child),
+    stop: () => stopChild(child, options.stopTimeoutMs),
   };
 }
 
@@ -116,11 +117,11 @@ export async function pollUntilUp(url, timeoutMs) {
   }
 }
 
-/** SIGTERM, then SIGKILL after a second. @param {import("node:child_process").ChildProcess} child */
-export function stopChild(child) {
+/** SIGTERM, then SIGKILL after `graceMs`. @param {import("node:child_process").ChildProcess} child */
+export function stopChild(child, graceMs = 1000) {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined);
-    const timer = setTimeout(() => child.kill("SIGKILL"), 1000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
     child.once("exit", () => {
       clearTimeout(timer);
       resolve(undefined);
