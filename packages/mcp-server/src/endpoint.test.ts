@@ -131,6 +131,27 @@ describe("McpEndpoint over streamable HTTP", () => {
     await expect(client.listPrompts()).rejects.toThrow(/Method not found/);
   });
 
+  it("answers a call that asks for no progress with JSON, one that does with a stream", async () => {
+    const { source } = fakeSource();
+    const e = endpoint();
+    const ctx = context("a", source);
+    const types: Array<string | null> = [];
+    const via = fetchVia(e, ctx);
+    const transport = new StreamableHTTPClientTransport(new URL(BASE), {
+      fetch: async (input, init) => {
+        const response = await via(input, init);
+        if (init?.method === "POST") types.push(response.headers.get("content-type"));
+        return response;
+      },
+    });
+    const client = new Client({ name: "test", version: "1" });
+    await client.connect(transport);
+    types.length = 0;
+    await client.callTool({ name: "echo", arguments: { text: "hi" } });
+    await client.callTool({ name: "burst" }, undefined, { onprogress: () => {} });
+    expect(types).toEqual(["application/json", "text/event-stream"]);
+  });
+
   it("forwards progress, and a cancelled request aborts the call behind it", async () => {
     const fake = fakeSource();
     const { client } = await connect(endpoint(), context("a", fake.source));

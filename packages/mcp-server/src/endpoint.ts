@@ -7,6 +7,7 @@ import {
   type JSONRPCMessage,
   JSONRPCMessageSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { answerWithJson, mayAnswerWithJson } from "./json-answer.js";
 import { ErrorCode, jsonRpcError, SESSION_NOT_FOUND } from "./json-rpc.js";
 import { readBody } from "./read-body.js";
 import { createSessionServer, type ServerInfo } from "./server.js";
@@ -102,12 +103,16 @@ export class McpEndpoint {
     if (id !== null) {
       const session = await this.find(id, context, "streamable-http");
       if (!session) return jsonRpcError(404, SESSION_NOT_FOUND, "Session not found");
-      return this.run(session, () =>
-        (session.transport as WebStandardStreamableHTTPServerTransport).handleRequest(
+      const transport = session.transport as WebStandardStreamableHTTPServerTransport;
+      return this.run(session, async () => {
+        const response = await transport.handleRequest(
           request,
           parsed && { parsedBody: parsed.body },
-        ),
-      );
+        );
+        return parsed && mayAnswerWithJson(request, parsed.messages)
+          ? answerWithJson(response, request.signal)
+          : response;
+      });
     }
     // A request, with an id: an initialize sent as a notification opens nothing.
     if (!parsed?.messages.some((m) => isInitializeRequest(m) && "id" in m))
