@@ -85,6 +85,11 @@ export class StdioTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
     if (!stdin || stdin.destroyed) return Promise.reject(new Error("Not connected"));
+    // Messages sent in one event-loop turn (many concurrent calls) go out in one write, not one syscall each.
+    if (!stdin.writableCorked) {
+      stdin.cork();
+      setImmediate(() => stdin.uncork());
+    }
     return new Promise((resolve) => {
       if (stdin.write(`${JSON.stringify(message)}\n`)) resolve();
       else stdin.once("drain", resolve);
