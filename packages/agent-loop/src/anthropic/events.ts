@@ -1,4 +1,5 @@
-import { type AiProxyError, contentText, InternalError } from "@aiproxy/core";
+import { type AiProxyError, contentText } from "@aiproxy/core";
+import { EventProducer } from "../event-producer.js";
 import type { AgentEvent, AgentResult, AgentRun } from "../types.js";
 import { messageId } from "./ids.js";
 import type {
@@ -30,25 +31,22 @@ export type EventItem = { event: AnthropicStreamEvent } | { error: AiProxyError 
  * early failure with a real HTTP status. Each step's text and thinking are
  * blocks of their own. `return()` reaches the run at once, aborting it.
  */
-export class MessageEventProducer implements AsyncIterator<EventItem> {
+export class MessageEventProducer extends EventProducer<EventItem> {
   /** True once the run finished successfully and every event was produced. */
   completed = false;
   /** The message so far; whole once `completed`. */
   readonly message: AnthropicMessage;
   /** The run's result, once it finished. */
   result: AgentResult | undefined;
-  readonly #events: AsyncIterator<AgentEvent>;
   readonly #options: AnthropicMessageOptions;
   /** The step each block of `message.content` came from. */
   readonly #blockSteps: number[] = [];
-  #pending: EventItem[] = [];
   #started = false;
   #pinged = false;
-  #ended = false;
   #open: { index: number; type: "text" | "thinking"; step: number } | undefined;
 
   constructor(run: AgentRun, options: AnthropicMessageOptions) {
-    this.#events = run[Symbol.asyncIterator]();
+    super(run);
     this.#options = options;
     this.message = {
       id: options.id ?? messageId(),
@@ -72,35 +70,7 @@ export class MessageEventProducer implements AsyncIterator<EventItem> {
     return this.#blockSteps[index];
   }
 
-  async next(): Promise<IteratorResult<EventItem>> {
-    while (this.#pending.length === 0) {
-      if (this.#ended) return { done: true, value: undefined };
-      let next: IteratorResult<AgentEvent>;
-      try {
-        next = await this.#events.next();
-      } catch (error) {
-        next = {
-          done: false,
-          value: {
-            type: "error",
-            error: new InternalError({ message: "Agent run failed", cause: error }),
-          },
-        };
-      }
-      if (next.done) this.#ended = true;
-      else this.#handle(next.value);
-    }
-    return { done: false, value: this.#pending.shift() as EventItem };
-  }
-
-  async return(): Promise<IteratorReturnResult<undefined>> {
-    this.#ended = true;
-    this.#pending = [];
-    await this.#events.return?.();
-    return { done: true, value: undefined };
-  }
-
-  #handle(event: AgentEvent): void {
+  protected handle(event: AgentEvent): void {
     switch (event.type) {
       case "step-start":
         return;
@@ -198,12 +168,12 @@ export class MessageEventProducer implements AsyncIterator<EventItem> {
         });
         this.#push({ type: "message_stop" });
         this.completed = true;
-        this.#ended = true;
+        this.end();
         return;
       }
       case "error":
-        this.#pending.push({ error: event.error });
-        this.#ended = true;
+        this.push({ error: event.error });
+        this.end();
         return;
       default:
         assertNever(event);
@@ -266,7 +236,7 @@ export class MessageEventProducer implements AsyncIterator<EventItem> {
   }
 
   #push(event: AnthropicStreamEvent): void {
-    this.#pending.push({ event });
+    this.push({ event });
   }
 }
 

@@ -1,10 +1,5 @@
-import {
-  type AiProxyError,
-  contentText,
-  InternalError,
-  type OpenAIErrorBody,
-  toOpenAIError,
-} from "@aiproxy/core";
+import { type AiProxyError, contentText, type OpenAIErrorBody, toOpenAIError } from "@aiproxy/core";
+import { EventProducer } from "../event-producer.js";
 import { strategyJson } from "../strategy-json.js";
 import type { AgentEvent, AgentRun } from "../types.js";
 import { completionId, nowSeconds } from "./ids.js";
@@ -31,54 +26,23 @@ type Choice = ChatCompletionChunk["choices"][number];
  * that waits for the first item can still answer an early failure with a
  * real HTTP status. `return()` reaches the run at once, aborting it.
  */
-export class ChunkProducer implements AsyncIterator<ChunkItem> {
+export class ChunkProducer extends EventProducer<ChunkItem> {
   /** True once the run finished successfully and every chunk was produced. */
   completed = false;
-  readonly #events: AsyncIterator<AgentEvent>;
   readonly #options: ChatCompletionChunksOptions;
   readonly #id: string;
   readonly #created = nowSeconds();
-  #pending: ChunkItem[] = [];
   #started = false;
-  #ended = false;
   #textStep: number | undefined;
   #clientCallIndex = 0;
 
   constructor(run: AgentRun, options: ChatCompletionChunksOptions) {
-    this.#events = run[Symbol.asyncIterator]();
+    super(run);
     this.#options = options;
     this.#id = options.id ?? completionId();
   }
 
-  async next(): Promise<IteratorResult<ChunkItem>> {
-    while (this.#pending.length === 0) {
-      if (this.#ended) return { done: true, value: undefined };
-      let next: IteratorResult<AgentEvent>;
-      try {
-        next = await this.#events.next();
-      } catch (error) {
-        next = {
-          done: false,
-          value: {
-            type: "error",
-            error: new InternalError({ message: "Agent run failed", cause: error }),
-          },
-        };
-      }
-      if (next.done) this.#ended = true;
-      else this.#handle(next.value);
-    }
-    return { done: false, value: this.#pending.shift() as ChunkItem };
-  }
-
-  async return(): Promise<IteratorReturnResult<undefined>> {
-    this.#ended = true;
-    this.#pending = [];
-    await this.#events.return?.();
-    return { done: true, value: undefined };
-  }
-
-  #handle(event: AgentEvent): void {
+  protected handle(event: AgentEvent): void {
     switch (event.type) {
       case "step-start":
       case "step-usage":
@@ -159,12 +123,12 @@ export class ChunkProducer implements AsyncIterator<ChunkItem> {
           });
         }
         this.completed = true;
-        this.#ended = true;
+        this.end();
         return;
       }
       case "error":
-        this.#pending.push({ error: event.error });
-        this.#ended = true;
+        this.push({ error: event.error });
+        this.end();
         return;
       default:
         assertNever(event);
@@ -178,7 +142,7 @@ export class ChunkProducer implements AsyncIterator<ChunkItem> {
   }
 
   #push(item: ChunkItem): void {
-    this.#pending.push(item);
+    this.push(item);
   }
 
   #base(): Omit<ChatCompletionChunk, "choices"> {

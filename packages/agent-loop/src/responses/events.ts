@@ -1,4 +1,5 @@
-import { type AiProxyError, contentText, InternalError, toOpenAIError } from "@aiproxy/core";
+import { type AiProxyError, contentText, toOpenAIError } from "@aiproxy/core";
+import { EventProducer } from "../event-producer.js";
 import type { AgentEvent, AgentResult, AgentRun } from "../types.js";
 import { responsesId } from "./ids.js";
 import type {
@@ -41,24 +42,21 @@ export type EventItem = { event: ResponseStreamEvent } | { error: AiProxyError }
  * `mcp_call` items (they are part of the protocol), open from the call to
  * its result. `return()` reaches the run at once, aborting it.
  */
-export class ResponseEventProducer implements AsyncIterator<EventItem> {
+export class ResponseEventProducer extends EventProducer<EventItem> {
   /** True once the run finished successfully and every event was produced. */
   completed = false;
   readonly response: ResponseObject;
   /** The run's result, once it finished. */
   result: AgentResult | undefined;
-  readonly #events: AsyncIterator<AgentEvent>;
   readonly #leading: ResponseOutputItem[];
   readonly #mcpCalls = new Map<string, number>();
   readonly #functionName: ResponsesOptions["functionName"];
   #sequence = 0;
-  #pending: EventItem[] = [];
   #started = false;
-  #ended = false;
   #open: { index: number; kind: "message" | "reasoning"; step: number } | undefined;
 
   constructor(run: AgentRun, options: ResponsesOptions) {
-    this.#events = run[Symbol.asyncIterator]();
+    super(run);
     this.#leading = options.leadingItems ?? [];
     this.#functionName = options.functionName;
     this.response = {
@@ -74,34 +72,6 @@ export class ResponseEventProducer implements AsyncIterator<EventItem> {
       usage: null,
       ...options.request,
     };
-  }
-
-  async next(): Promise<IteratorResult<EventItem>> {
-    while (this.#pending.length === 0) {
-      if (this.#ended) return { done: true, value: undefined };
-      let next: IteratorResult<AgentEvent>;
-      try {
-        next = await this.#events.next();
-      } catch (error) {
-        next = {
-          done: false,
-          value: {
-            type: "error",
-            error: new InternalError({ message: "Agent run failed", cause: error }),
-          },
-        };
-      }
-      if (next.done) this.#ended = true;
-      else this.#handle(next.value);
-    }
-    return { done: false, value: this.#pending.shift() as EventItem };
-  }
-
-  async return(): Promise<IteratorReturnResult<undefined>> {
-    this.#ended = true;
-    this.#pending = [];
-    await this.#events.return?.();
-    return { done: true, value: undefined };
   }
 
   /**
@@ -123,7 +93,7 @@ export class ResponseEventProducer implements AsyncIterator<EventItem> {
     ];
   }
 
-  #handle(event: AgentEvent): void {
+  protected handle(event: AgentEvent): void {
     switch (event.type) {
       case "step-start":
       case "step-usage":
@@ -164,12 +134,12 @@ export class ResponseEventProducer implements AsyncIterator<EventItem> {
           response: this.#snapshot(),
         });
         this.completed = true;
-        this.#ended = true;
+        this.end();
         return;
       }
       case "error":
-        this.#pending.push({ error: event.error });
-        this.#ended = true;
+        this.push({ error: event.error });
+        this.end();
         return;
       default:
         assertNever(event);
@@ -393,7 +363,7 @@ export class ResponseEventProducer implements AsyncIterator<EventItem> {
   }
 
   #push(event: UnnumberedEvent): void {
-    this.#pending.push({ event: this.#number(event) });
+    this.push({ event: this.#number(event) });
   }
 }
 
