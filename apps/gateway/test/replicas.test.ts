@@ -1,10 +1,14 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ScriptedUpstream, startScriptedUpstream } from "@aiproxy/testkit";
+import {
+  type ScriptedUpstream,
+  startRedis,
+  startScriptedUpstream,
+  type TestRedis,
+} from "@aiproxy/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayProcess, startGatewayProcess } from "./helpers/gateway-process.js";
-import { startRedis, type TestRedis } from "./replicas-redis.js";
 
 /*
  * Three gateway processes on one real redis-server behave as one gateway:

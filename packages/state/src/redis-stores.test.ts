@@ -1,3 +1,4 @@
+import { startRedis, type TestRedis } from "@aiproxy/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -9,7 +10,6 @@ import { RedisCache } from "./redis-cache.js";
 import { createRedisClient, waitForRedis } from "./redis-client.js";
 import { RedisConfigStore } from "./redis-config-store.js";
 import { RedisResponseStore } from "./redis-response-store.js";
-import { startRedis, type TestRedis } from "./redis-server.test-helper.js";
 import { RedisSessionStore } from "./redis-session-store.js";
 
 let redis: TestRedis;

@@ -28,6 +28,8 @@ export { createFaultServer } from "./mcp/servers/faults.js";
 // --- assertion helpers ---
 export { failureOf, streamUntilFailure } from "./failures.js";
 export { isAlive } from "./processes.js";
+// --- a real redis-server per test ---
+export { startRedis, type TestRedis } from "./redis-server.js";
 // --- raw replay server, for recorded responses ---
 export {
   type ReplayHandler,
