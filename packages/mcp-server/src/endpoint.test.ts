@@ -2,12 +2,15 @@ import type { ToolInfo, ToolResult } from "@aiproxy/core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   createMcpEndpoint,
   type McpEndpoint,
   type McpRequestContext,
   type McpSource,
+  MemorySessionStore,
+  type SessionStore,
 } from "./index.js";
 
 const BASE = "http://127.0.0.1/mcp";
@@ -374,5 +377,204 @@ describe("McpEndpoint over legacy SSE", () => {
     const result = await client.callTool({ name: "echo", arguments: { text: "sse" } });
     expect(result.content).toEqual([{ type: "text", text: "echo: sse" }]);
     await client.close();
+  });
+});
+
+describe("McpEndpoint sessions shared by two endpoints on one store", () => {
+  /** Two endpoints, as two processes on one shared store, and a fetch whose target the test picks per request. */
+  function pair(options: Parameters<typeof createMcpEndpoint>[0] = {}) {
+    const sessions = new MemorySessionStore();
+    const a = endpoint({ ...options, sessions });
+    const b = endpoint({ ...options, sessions });
+    return { a, b, sessions };
+  }
+
+  function routed(
+    pick: (request: Request, n: number) => McpEndpoint,
+    ctx: McpRequestContext,
+  ): { fetch: typeof fetch; served: McpEndpoint[] } {
+    const served: McpEndpoint[] = [];
+    let n = 0;
+    return {
+      served,
+      fetch: async (input, init) => {
+        const request = new Request(input, init);
+        const target = pick(request, n++);
+        served.push(target);
+        return target.handle(request, ctx);
+      },
+    };
+  }
+
+  async function connectVia(fetch: typeof globalThis.fetch) {
+    const client = new Client({ name: "test", version: "1" });
+    const transport = new StreamableHTTPClientTransport(new URL(BASE), { fetch });
+    await client.connect(transport);
+    return { client, transport };
+  }
+
+  it("a session alternating between them keeps working: list, call, progress", async () => {
+    const { a, b } = pair();
+    const { source } = fakeSource();
+    let opened = 0;
+    const ctx: McpRequestContext = {
+      owner: "a",
+      scope: "*",
+      source: () => {
+        opened++;
+        return source;
+      },
+    };
+    const via = routed((_, n) => (n % 2 ? b : a), ctx);
+    const { client } = await connectVia(via.fetch);
+    for (let i = 0; i < 3; i++) {
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual([
+        "echo",
+        "slow",
+        "burst",
+      ]);
+      const result = await client.callTool({ name: "echo", arguments: { text: `hi ${i}` } });
+      expect(result.content).toEqual([{ type: "text", text: `echo: hi ${i}` }]);
+      const seen: number[] = [];
+      await client.callTool({ name: "burst" }, undefined, {
+        onprogress: (p) => seen.push(p.progress),
+      });
+      expect(seen).toEqual([1, 2, 3]);
+    }
+    expect(new Set(via.served)).toEqual(new Set([a, b]));
+    // Opened once, revived once: later requests use each endpoint's live copy.
+    expect(opened).toBe(2);
+    expect([a.size, b.size]).toEqual([1, 1]);
+  });
+
+  it("concurrent first requests on the other endpoint revive the session once", async () => {
+    const { a, b } = pair();
+    const { source } = fakeSource();
+    let opened = 0;
+    const ctx: McpRequestContext = {
+      owner: "a",
+      scope: "*",
+      source: () => {
+        opened++;
+        return source;
+      },
+    };
+    let target = a;
+    const { client } = await connectVia(routed(() => target, ctx).fetch);
+    target = b;
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        client.callTool({ name: "echo", arguments: { text: `${i}` } }),
+      ),
+    );
+    expect(results.map((r) => r.content)).toEqual(
+      Array.from({ length: 5 }, (_, i) => [{ type: "text", text: `echo: ${i}` }]),
+    );
+    expect(opened).toBe(2);
+  });
+
+  it("DELETE on one ends the session on both; another owner's id is not found on either", async () => {
+    const { a, b } = pair();
+    const { source } = fakeSource();
+    const ctx = context("a", source);
+    let target = a;
+    const { client, transport } = await connectVia(routed(() => target, ctx).fetch);
+    const id = transport.sessionId!;
+    target = b;
+    await client.listTools();
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 99, method: "tools/list" });
+    const headers = { "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" };
+    for (const e of [a, b])
+      expect((await post(e, context("intruder", source), list, headers)).status).toBe(404);
+    expect([a.size, b.size]).toEqual([1, 1]);
+    await transport.terminateSession();
+    expect(b.size).toBe(0);
+    // The other copy learns it at once from the broadcast, or at the latest from its next request.
+    expect(a.size).toBe(0);
+    for (const e of [a, b]) expect((await post(e, ctx, list, headers)).status).toBe(404);
+  });
+
+  it("a copy whose record went is not used, even without a broadcast", async () => {
+    const sessions = new MemorySessionStore();
+    const quiet: SessionStore = {
+      create: (r) => sessions.create(r),
+      get: (id) => sessions.get(id),
+      touch: (id, at) => sessions.touch(id, at),
+      delete: (id) => sessions.delete(id),
+      count: () => sessions.count(),
+      idleSince: (before) => sessions.idleSince(before),
+    };
+    const a = endpoint({ sessions: quiet });
+    const b = endpoint({ sessions: quiet });
+    const { source } = fakeSource();
+    const ctx = context("a", source);
+    let target = a;
+    const { client, transport } = await connectVia(routed(() => target, ctx).fetch);
+    const id = transport.sessionId!;
+    target = b;
+    await client.listTools();
+    await transport.terminateSession();
+    expect(a.size).toBe(1);
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 99, method: "tools/list" });
+    const headers = { "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" };
+    expect((await post(a, ctx, list, headers)).status).toBe(404);
+    expect(a.size).toBe(0);
+  });
+
+  it("a call running on one is cancelled by a notifications/cancelled sent to the other", async () => {
+    const { a, b } = pair();
+    const fake = fakeSource();
+    const ctx = context("a", fake.source);
+    let target = a;
+    const { client } = await connectVia(routed(() => target, ctx).fetch);
+    const controller = new AbortController();
+    let started!: () => void;
+    const progressed = new Promise<void>((r) => {
+      started = r;
+    });
+    const call = client.callTool({ name: "slow" }, undefined, {
+      signal: controller.signal,
+      onprogress: () => started(),
+    });
+    await progressed;
+    target = b;
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    await fake.aborted;
+  });
+
+  it("tools/list_changed reaches a GET stream held by the endpoint that revived the session", async () => {
+    const { a, b } = pair();
+    const fake = fakeSource();
+    const ctx = context("a", fake.source);
+    // The handshake on one, the client's standalone stream on the other.
+    const via = routed((request) => (request.method === "GET" ? b : a), ctx);
+    const { client } = await connectVia(via.fetch);
+    await client.listTools();
+    await vi.waitUntil(() => via.served.includes(b));
+    const changed = new Promise<void>((resolve) =>
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
+    );
+    fake.setTools([{ name: "echo", inputSchema: { type: "object" } }]);
+    await changed;
+  });
+
+  it("the cap counts sessions on both; idle expiry follows the shared last use", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
+    const { a, b } = pair({ maxSessions: 1, idleTimeoutMs: 60_000 });
+    const { source } = fakeSource();
+    const ctx = context("a", source);
+    let target = a;
+    const { client } = await connectVia(routed(() => target, ctx).fetch);
+    await expect(connect(b, ctx)).rejects.toThrow(/Too many open MCP sessions/);
+    // Busy on b: a's sweeps do not expire the copy it holds.
+    target = b;
+    for (let i = 0; i < 4; i++) {
+      await vi.advanceTimersByTimeAsync(30_000);
+      await client.callTool({ name: "echo", arguments: { text: "busy" } });
+    }
+    expect([a.size, b.size]).toEqual([1, 1]);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect([a.size, b.size]).toEqual([0, 0]);
   });
 });

@@ -7,11 +7,17 @@ import {
   type JSONRPCMessage,
   JSONRPCMessageSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { deliverCancel, replayHandshake, sessionClient } from "./handshake.js";
 import { answerWithJson, mayAnswerWithJson } from "./json-answer.js";
 import { ErrorCode, jsonRpcError, SESSION_NOT_FOUND } from "./json-rpc.js";
 import { readBody } from "./read-body.js";
 import { createSessionServer, type ServerInfo } from "./server.js";
-import { MemorySessionStore, type SessionRecord, type SessionStore } from "./session-store.js";
+import {
+  MemorySessionStore,
+  type SessionBroadcast,
+  type SessionRecord,
+  type SessionStore,
+} from "./session-store.js";
 import { SseServerTransport } from "./sse-transport.js";
 import type { McpRequestContext } from "./types.js";
 
@@ -31,6 +37,8 @@ export interface McpEndpointOptions {
 
 interface LiveSession {
   record: SessionRecord;
+  /** A URL the session was reached at, for the messages the endpoint feeds its transport itself. */
+  url: string;
   transport: WebStandardStreamableHTTPServerTransport | SseServerTransport;
   server: Server;
   /** Aborts every call of the session when it closes. */
@@ -52,9 +60,21 @@ function newSessionId(): string {
  * Serves MCP sources over streamable HTTP (`handle`) and the legacy SSE
  * transport (`openSse` + `postSse`). Every session is bound to the owner and
  * scope that created it: the same id from anyone else is "not found".
+ *
+ * With a store shared by several processes, any of them serves any
+ * streamable HTTP session: one that does not hold it revives it from its
+ * record (a new transport and server, the client's handshake replayed), a
+ * DELETE anywhere ends it everywhere, and idle expiry follows the shared
+ * last use. A legacy SSE session stays in the process holding its stream
+ * (the stream is the session), so `/sse` still needs affinity.
  */
 export class McpEndpoint {
   private readonly live = new Map<string, LiveSession>();
+  /** One revival per id at a time: concurrent first requests share it. */
+  private readonly reviving = new Map<string, Promise<LiveSession | undefined>>();
+  /** Tells this process's own broadcasts from others'. */
+  private readonly self = randomBytes(8).toString("base64url");
+  private readonly unsubscribe: (() => void) | undefined;
   private readonly store: SessionStore;
   private readonly logger: Logger;
   private readonly info: ServerInfo;
@@ -79,6 +99,7 @@ export class McpEndpoint {
       Math.max(1_000, Math.min(60_000, this.idleMs / 4)),
     );
     this.sweeper.unref();
+    this.unsubscribe = this.store.subscribe?.((message) => void this.received(message));
   }
 
   /** Open sessions in this process. */
@@ -101,8 +122,19 @@ export class McpEndpoint {
       });
     }
     if (id !== null) {
-      const session = await this.find(id, context, "streamable-http");
+      const record = await this.owned(id, context, "streamable-http");
+      if (!record) return jsonRpcError(404, SESSION_NOT_FOUND, "Session not found");
+      // Ending a session held elsewhere needs no copy of it here.
+      if (request.method === "DELETE" && !this.live.has(id) && !this.reviving.has(id)) {
+        await this.store.delete(id);
+        await this.broadcast({ type: "ended", session: id, from: this.self });
+        return new Response(null, { status: 200 });
+      }
+      const session = this.live.get(id) ?? (await this.revive(record, context, request.url));
       if (!session) return jsonRpcError(404, SESSION_NOT_FOUND, "Session not found");
+      if (parsed) this.forwardCancels(id, parsed.messages);
+      if (request.method === "DELETE")
+        await this.broadcast({ type: "ended", session: id, from: this.self });
       const transport = session.transport as WebStandardStreamableHTTPServerTransport;
       return this.run(session, async () => {
         const response = await transport.handleRequest(
@@ -133,7 +165,11 @@ export class McpEndpoint {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
     });
-    const session = await this.open(sessionId, "streamable-http", transport, context);
+    const client = sessionClient(parsed.messages[0] as JSONRPCMessage);
+    const session = await this.open(sessionId, "streamable-http", transport, context, {
+      url: request.url,
+      ...(client && { client }),
+    });
     const body = parsed.body;
     const response = await this.run(session, () =>
       transport.handleRequest(request, { parsedBody: body }),
@@ -157,7 +193,7 @@ export class McpEndpoint {
       context.messageUrl(sessionId),
       request.signal,
     );
-    await this.open(sessionId, "sse", transport, context);
+    await this.open(sessionId, "sse", transport, context, { url: request.url });
     return transport.response;
   }
 
@@ -166,7 +202,8 @@ export class McpEndpoint {
     const id = new URL(request.url).searchParams.get("sessionId");
     const parsed = await this.parse(request);
     if (!parsed.ok) return parsed.response;
-    const session = id === null ? undefined : await this.find(id, context, "sse");
+    const record = id === null ? undefined : await this.owned(id, context, "sse");
+    const session = record && this.live.get(record.id);
     if (!session) return jsonRpcError(404, SESSION_NOT_FOUND, "Session not found");
     (session.transport as SseServerTransport).receive(parsed.messages);
     return new Response("Accepted", { status: 202 });
@@ -186,11 +223,18 @@ export class McpEndpoint {
     }
   }
 
-  /** Closes every session; calls in flight are aborted. */
+  /**
+   * Closes every session here; calls in flight are aborted. A streamable
+   * HTTP session's record stays: another process sharing the store serves
+   * it on, and the idle sweep removes it otherwise.
+   */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);
-    await Promise.all([...this.live.keys()].map((id) => this.end(id)));
+    this.unsubscribe?.();
+    await Promise.all(
+      [...this.live].map(([id, session]) => this.end(id, session.record.transport === "sse")),
+    );
   }
 
   private async parse(request: Request): Promise<Parsed> {
@@ -255,17 +299,96 @@ export class McpEndpoint {
     );
   }
 
-  private async find(
+  /**
+   * The session's record if `context` may use it. A copy held here whose
+   * record is gone was ended by another process (DELETE, idle): closed now.
+   */
+  private async owned(
     id: string,
     context: McpRequestContext,
     transport: SessionRecord["transport"],
-  ): Promise<LiveSession | undefined> {
-    const session = this.live.get(id);
+  ): Promise<SessionRecord | undefined> {
     const record = await this.store.get(id);
-    // Another owner's id answers exactly like an unknown one: the id is no credential.
-    if (!session || !record || record.owner !== context.owner || record.scope !== context.scope)
+    if (!record) {
+      if (this.live.has(id)) await this.end(id, false);
       return undefined;
-    if (record.transport !== transport) return undefined;
+    }
+    // Another owner's id answers exactly like an unknown one: the id is no credential.
+    if (record.owner !== context.owner || record.scope !== context.scope) return undefined;
+    return record.transport === transport ? record : undefined;
+  }
+
+  /** A streamable HTTP session opened elsewhere, served here from its record. */
+  private revive(
+    record: SessionRecord,
+    context: McpRequestContext,
+    url: string,
+  ): Promise<LiveSession | undefined> {
+    const { id, client } = record;
+    if (!client || this.closed) return Promise.resolve(undefined);
+    let reviving = this.reviving.get(id);
+    if (!reviving) {
+      reviving = this.replay(record, client, context, url).finally(() => this.reviving.delete(id));
+      this.reviving.set(id, reviving);
+    }
+    return reviving;
+  }
+
+  private async replay(
+    record: SessionRecord,
+    client: NonNullable<SessionRecord["client"]>,
+    context: McpRequestContext,
+    url: string,
+  ): Promise<LiveSession | undefined> {
+    const { id } = record;
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+    });
+    const session = this.attach(record, url, transport, context, true);
+    try {
+      await session.server.connect(transport);
+      if (await replayHandshake(transport, id, client, url)) {
+        this.live.set(id, session);
+        this.logger.debug({ session: id.slice(0, 8), scope: record.scope }, "mcp session revived");
+        return session;
+      }
+      this.logger.warn(
+        { session: id.slice(0, 8) },
+        "mcp endpoint: a session's handshake was refused on revival",
+      );
+    } catch (error) {
+      this.logger.warn(
+        { session: id.slice(0, 8), err: String(error) },
+        "mcp endpoint: reviving a session failed",
+      );
+    }
+    session.lifetime.abort();
+    session.dispose();
+    await session.server.close().catch(() => {});
+    return undefined;
+  }
+
+  /** A session's server over `transport`, not yet connected. */
+  private attach(
+    record: SessionRecord,
+    url: string,
+    transport: LiveSession["transport"],
+    context: McpRequestContext,
+    revived: boolean,
+  ): LiveSession {
+    const lifetime = new AbortController();
+    const { server, dispose } = createSessionServer(
+      context.source(),
+      this.info,
+      this.logger,
+      lifetime.signal,
+      { revived },
+    );
+    const session: LiveSession = { record, url, transport, server, lifetime, dispose, active: 0 };
+    // Only the live copy ends the session: a revival that failed closes a transport nobody knows.
+    transport.onclose = () => {
+      if (this.live.get(record.id) === session) void this.end(record.id);
+    };
     return session;
   }
 
@@ -274,6 +397,7 @@ export class McpEndpoint {
     kind: SessionRecord["transport"],
     transport: LiveSession["transport"],
     context: McpRequestContext,
+    { url, client }: { url: string; client?: SessionRecord["client"] },
   ): Promise<LiveSession> {
     this.pending++;
     try {
@@ -285,19 +409,12 @@ export class McpEndpoint {
         transport: kind,
         createdAt: now,
         lastSeenAt: now,
+        ...(client && { client }),
       };
-      const lifetime = new AbortController();
-      const { server, dispose } = createSessionServer(
-        context.source(),
-        this.info,
-        this.logger,
-        lifetime.signal,
-      );
-      const session: LiveSession = { record, transport, server, lifetime, dispose, active: 0 };
+      const session = this.attach(record, url, transport, context, false);
       await this.store.create(record);
       this.live.set(id, session);
-      transport.onclose = () => void this.end(id);
-      await server.connect(transport);
+      await session.server.connect(transport);
       this.logger.debug(
         { session: id.slice(0, 8), scope: context.scope, kind },
         "mcp session opened",
@@ -318,23 +435,34 @@ export class McpEndpoint {
     }
   }
 
-  private async end(id: string): Promise<void> {
+  /** Ends the session here; `forget` removes its record too, ending it everywhere. */
+  private async end(id: string, forget = true): Promise<void> {
     const session = this.live.get(id);
     if (!session) return;
     this.live.delete(id);
     session.lifetime.abort();
     session.dispose();
-    await this.store.delete(id).catch(() => {});
+    if (forget) await this.store.delete(id).catch(() => {});
     await session.server.close().catch(() => {});
     this.logger.debug({ session: id.slice(0, 8) }, "mcp session closed");
   }
 
   private async sweep(): Promise<void> {
     try {
-      const idle = await this.store.idleSince(Date.now() - this.idleMs);
+      const now = Date.now();
+      const here = [...this.live];
+      await Promise.all(
+        here.map(async ([id, session]) => {
+          // A legacy SSE session lives as long as its stream, a busy one is in use: both are seen now.
+          if (session.record.transport === "sse" || session.active > 0)
+            await this.store.touch(id, now);
+          // A copy whose record is gone was ended by another process.
+          else if (!(await this.store.get(id))) await this.end(id, false);
+        }),
+      );
+      const idle = await this.store.idleSince(now - this.idleMs);
       for (const id of idle) {
         const session = this.live.get(id);
-        // A legacy SSE session lives as long as its stream; a busy one is not idle.
         if (!session) await this.store.delete(id);
         else if (session.record.transport === "streamable-http" && session.active === 0)
           await this.end(id);
@@ -342,6 +470,51 @@ export class McpEndpoint {
     } catch (error) {
       this.logger.warn({ err: String(error) }, "mcp endpoint: expiring sessions failed");
     }
+  }
+
+  /**
+   * A client's `notifications/cancelled` may name a call running in another
+   * process (its requests alternate between them): every process is told,
+   * and the one running it aborts it.
+   */
+  private forwardCancels(id: string, messages: JSONRPCMessage[]): void {
+    if (!this.store.publish) return;
+    for (const message of messages) {
+      if (!("method" in message) || message.method !== "notifications/cancelled" || "id" in message)
+        continue;
+      const params = message.params as { requestId?: unknown; reason?: unknown } | undefined;
+      const requestId = params?.requestId;
+      if (typeof requestId !== "string" && typeof requestId !== "number") continue;
+      void this.broadcast({
+        type: "cancelled",
+        session: id,
+        from: this.self,
+        requestId,
+        ...(typeof params?.reason === "string" && { reason: params.reason.slice(0, 256) }),
+      });
+    }
+  }
+
+  private async broadcast(message: SessionBroadcast): Promise<void> {
+    await this.store.publish?.(message).catch((error: unknown) => {
+      this.logger.warn({ err: String(error) }, "mcp endpoint: telling other processes failed");
+    });
+  }
+
+  private async received(message: SessionBroadcast): Promise<void> {
+    if (message.from === this.self) return;
+    const session = this.live.get(message.session);
+    if (session?.record.transport !== "streamable-http") return;
+    if (message.type === "ended") return this.end(message.session, false);
+    await deliverCancel(
+      session.transport as WebStandardStreamableHTTPServerTransport,
+      message.session,
+      session.url,
+      message.requestId,
+      message.reason,
+    ).catch((error: unknown) =>
+      this.logger.debug({ err: String(error) }, "mcp endpoint: delivering a cancel failed"),
+    );
   }
 }
 

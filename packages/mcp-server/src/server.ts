@@ -58,6 +58,7 @@ export function createSessionServer(
   info: ServerInfo,
   logger: Logger,
   lifetime: AbortSignal,
+  options: { revived?: boolean } = {},
 ): { server: Server; dispose: () => void } {
   const server = new Server(info, {
     capabilities: {
@@ -161,5 +162,13 @@ export function createSessionServer(
         checking = false;
       });
   });
+  // A session revived here was listed elsewhere: list now, so a change from here on is noticed.
+  if (options.revived && unsubscribe)
+    listTools(lifetime).catch((error: unknown) =>
+      logger.debug(
+        { err: String(error) },
+        "mcp endpoint: listing a revived session's tools failed",
+      ),
+    );
   return { server, dispose: () => unsubscribe?.() };
 }
