@@ -17,6 +17,7 @@ export {
 export { RedisConfigStore, type RedisConfigStoreOptions } from "./redis-config-store.js";
 export { RedisResponseStore, type RedisResponseStoreOptions } from "./redis-response-store.js";
 export {
+  type McpSessionBroadcast,
   type McpSessionRecord,
   RedisSessionStore,
   type RedisSessionStoreOptions,

@@ -10,6 +10,34 @@ export interface McpSessionRecord {
   transport: "streamable-http" | "sse";
   createdAt: number;
   lastSeenAt: number;
+  /** The client's `initialize` params, from which another replica revives the session. */
+  client?: {
+    protocolVersion: string;
+    capabilities: Record<string, unknown>;
+    clientInfo: { name: string; version: string } & Record<string, unknown>;
+  };
+}
+
+/** What one replica's MCP endpoint tells the others (its `SessionBroadcast`). */
+export type McpSessionBroadcast =
+  | {
+      type: "cancelled";
+      session: string;
+      from: string;
+      requestId: string | number;
+      reason?: string;
+    }
+  | { type: "ended"; session: string; from: string };
+
+function isBroadcast(value: unknown): value is McpSessionBroadcast {
+  const v = value as Partial<Record<string, unknown>> | null;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    (v.type === "cancelled" || v.type === "ended") &&
+    typeof v.session === "string" &&
+    typeof v.from === "string"
+  );
 }
 
 export interface RedisSessionStoreOptions {
@@ -23,16 +51,27 @@ export interface RedisSessionStoreOptions {
  * `SessionStore`). A record per session plus a sorted set by last use, for
  * the idle sweep and the count; the count, and so `max_sessions`, is then
  * over all replicas. Calls throw StoreUnavailableError while Redis is away.
+ * `publish`/`subscribe` carry the endpoints' broadcasts (a cancel, a
+ * session's end) over one pub/sub channel, on a second connection opened
+ * by the first `subscribe`; a message sent while Redis is away is lost
+ * (the next use or sweep of a session still finds its record gone).
  */
 export class RedisSessionStore {
   readonly #client: Redis;
   readonly #prefix: string;
   readonly #index: string;
+  readonly #channel: string;
+  readonly #listeners = new Set<(message: McpSessionBroadcast) => void>();
+  #subscriber: Redis | undefined;
+  /** Resolves once the channel is subscribed (after the first `subscribe`). */
+  subscribed: Promise<void> = Promise.resolve();
 
   constructor(client: Redis, options: RedisSessionStoreOptions = {}) {
+    const prefix = options.keyPrefix ?? "aiproxy:";
     this.#client = client;
-    this.#prefix = `${options.keyPrefix ?? "aiproxy:"}mcp-session:`;
-    this.#index = `${options.keyPrefix ?? "aiproxy:"}mcp-sessions`;
+    this.#prefix = `${prefix}mcp-session:`;
+    this.#index = `${prefix}mcp-sessions`;
+    this.#channel = `${prefix}mcp-session:events`;
   }
 
   async create(record: McpSessionRecord, options?: StoreCallOptions): Promise<void> {
@@ -82,6 +121,42 @@ export class RedisSessionStore {
   async idleSince(before: number, options?: StoreCallOptions): Promise<string[]> {
     options?.signal?.throwIfAborted();
     return this.#call(() => this.#client.zrangebyscore(this.#index, "-inf", `(${before}`));
+  }
+
+  async publish(message: McpSessionBroadcast): Promise<void> {
+    await this.#call(() => this.#client.publish(this.#channel, JSON.stringify(message)));
+  }
+
+  subscribe(listener: (message: McpSessionBroadcast) => void): () => void {
+    this.#listeners.add(listener);
+    if (!this.#subscriber) {
+      // A subscribed connection can send nothing else, so it is a second one.
+      const subscriber = this.#client.duplicate({ enableOfflineQueue: true });
+      subscriber.on("error", () => {});
+      subscriber.on("message", (_channel: string, text: string) => {
+        let message: unknown;
+        try {
+          message = JSON.parse(text);
+        } catch {
+          return;
+        }
+        if (!isBroadcast(message)) return;
+        for (const each of [...this.#listeners]) each(message);
+      });
+      this.subscribed = subscriber.subscribe(this.#channel).then(
+        () => {},
+        () => {},
+      );
+      this.#subscriber = subscriber;
+    }
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Closes the subscription's connection; the client passed in is the caller's. */
+  close(): void {
+    this.#listeners.clear();
+    this.#subscriber?.disconnect();
+    this.#subscriber = undefined;
   }
 
   async #exec(multi: ReturnType<Redis["multi"]>): Promise<void> {

@@ -192,4 +192,51 @@ describe("RedisSessionStore", () => {
     expect(await a.get("s2")).toBeUndefined();
     expect(await a.count()).toBe(1);
   });
+
+  it("keeps a streamable session's handshake, and carries broadcasts to every store on the prefix", async () => {
+    const prefix = `t${Math.random()}:`;
+    const a = new RedisSessionStore(await client(), { keyPrefix: prefix });
+    const b = new RedisSessionStore(await client(), { keyPrefix: prefix });
+    const other = new RedisSessionStore(await client(), { keyPrefix: `${prefix}x:` });
+    try {
+      const record = {
+        id: "s3",
+        owner: "o",
+        scope: "*",
+        transport: "streamable-http" as const,
+        createdAt: 1,
+        lastSeenAt: 1,
+        client: {
+          protocolVersion: "2025-06-18",
+          capabilities: { roots: {} },
+          clientInfo: { name: "c", version: "1" },
+        },
+      };
+      await a.create(record);
+      await b.touch("s3", 5);
+      expect(await b.get("s3")).toEqual({ ...record, lastSeenAt: 5 });
+
+      const heard: unknown[] = [];
+      other.subscribe((message) => heard.push(message));
+      const received = new Promise<unknown>((resolve) => {
+        const stop = b.subscribe((message) => {
+          stop();
+          resolve(message);
+        });
+      });
+      await Promise.all([b.subscribed, other.subscribed]);
+      const cancel = { type: "cancelled" as const, session: "s3", from: "r1", requestId: 7 };
+      await a.publish(cancel);
+      expect(await received).toEqual(cancel);
+      // A second message after the first proves the other prefix's channel was not just slow.
+      const ended = new Promise<unknown>((resolve) => b.subscribe(resolve));
+      await a.publish({ type: "ended", session: "s3", from: "r1" });
+      expect(await ended).toEqual({ type: "ended", session: "s3", from: "r1" });
+      expect(heard).toEqual([]);
+    } finally {
+      a.close();
+      b.close();
+      other.close();
+    }
+  });
 });
