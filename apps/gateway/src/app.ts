@@ -14,7 +14,7 @@ import type { GatewayEnv } from "./env.js";
 import { clip } from "./http/clip.js";
 import { errorResponse } from "./http/errors.js";
 import { isMcpPath, mcpErrorResponse } from "./mcp/errors.js";
-import { mcpRoutes } from "./mcp/routes.js";
+import { type McpRoutesOptions, mcpRoutes } from "./mcp/routes.js";
 import {
   anthropicErrorResponse,
   anthropicUnauthorized,
@@ -43,6 +43,8 @@ export interface AppOptions {
   serverSettings?: AdminOptions["serverSettings"];
   /** Stored Responses API responses; default in memory, bounded by `responses.max_stored`. */
   responseStore?: ResponsesStore;
+  /** MCP endpoint session records; default in this process (Redis shares them between replicas). */
+  mcpSessions?: McpRoutesOptions["sessions"];
   /** True once the gateway is shutting down: `/ready` turns 503. */
   isDraining: () => boolean;
   /** Metrics (`GET /metrics`) and traces of every run. */
@@ -209,6 +211,7 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
       corsOrigins: options.corsOrigins,
       bindHost: () => options.serverSettings?.().host,
       settings: registry.config.mcp_endpoint,
+      ...(options.mcpSessions && { sessions: options.mcpSessions }),
       isDraining: options.isDraining,
       onAuthRefused: (reason) => options.telemetry?.metrics?.authRefused(reason),
     }).routes,

@@ -132,6 +132,7 @@ export async function createGateway(
     corsOrigins: options.corsOrigins ?? config.server.cors_origins,
     configSync: sync,
     ...(state.responseStore && { responseStore: state.responseStore }),
+    ...(state.sessionStore && { mcpSessions: state.sessionStore }),
     serverSettings: () => server,
     isDraining: () => draining,
     telemetry,

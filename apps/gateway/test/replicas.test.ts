@@ -1,12 +1,15 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  mcpTestServerCommand,
   type ScriptedUpstream,
   startRedis,
   startScriptedUpstream,
   type TestRedis,
 } from "@aiproxy/testkit";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayProcess, startGatewayProcess } from "./helpers/gateway-process.js";
 
@@ -282,5 +285,140 @@ describe("an empty Redis", SLOW, () => {
     } finally {
       await Promise.all([first.stop(), second.stop()]);
     }
+  });
+});
+
+describe("an MCP session on two replicas", SLOW, () => {
+  const OTHER = "replica-other-key";
+  const bin = (name: string) => join(import.meta.dirname, "..", "node_modules", ".bin", name);
+  let pair: [GatewayProcess, GatewayProcess];
+  let faultLog: string;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    faultLog = join(mkdtempSync(join(tmpdir(), "aiproxy-mcp-replicas-")), "fault.log");
+    const faults = mcpTestServerCommand("faults");
+    const withMcp = {
+      ...config(redis.url, "p4:"),
+      proxy_api_keys: [KEY, OTHER],
+      mcp_servers: [
+        { name: "everything", transport: "stdio", command: bin("mcp-server-everything") },
+        {
+          name: "faults",
+          transport: "stdio",
+          command: faults.command,
+          args: faults.args,
+          env: { FAULT_LOG: faultLog },
+        },
+      ],
+    };
+    const [one, two] = await Promise.all(
+      [0, 1].map(() => startGatewayProcess({ config: withMcp })),
+    );
+    pair = [one as GatewayProcess, two as GatewayProcess];
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => {})));
+    await Promise.all((pair ?? []).map((replica) => replica.stop()));
+  });
+
+  /** An SDK client whose every request goes to the replica `pick` names (the origin rewritten). */
+  async function connect(pick: (n: number) => GatewayProcess) {
+    const served: string[] = [];
+    let n = 0;
+    const transport = new StreamableHTTPClientTransport(new URL(`${pair[0].url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${KEY}` } },
+      fetch: (input, init) => {
+        const target = pick(n++);
+        const url = new URL(input instanceof Request ? input.url : String(input));
+        const origin = new URL(target.url);
+        url.host = origin.host;
+        served.push(target.url);
+        return fetch(url, init);
+      },
+    });
+    const client = new Client({ name: "replica-test", version: "1.0.0" });
+    await client.connect(transport);
+    clients.push(client);
+    // The servers behind start with each replica: listed once both are up.
+    await expect
+      .poll(async () => (await client.listTools()).tools.map((t) => t.name), BOUND)
+      .toContain("faults__hold");
+    return { client, transport, served };
+  }
+
+  const listBody = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+  const listOn = (replica: GatewayProcess, id: string, key = KEY) =>
+    fetch(`${replica.url}/mcp`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-session-id": id,
+        "mcp-protocol-version": "2025-06-18",
+      },
+      body: listBody,
+    });
+
+  it("an MCP session alternating between two replicas keeps working", async () => {
+    const [one, two] = pair;
+    const { client, served } = await connect((n) => (n % 2 ? two : one));
+    for (let i = 0; i < 6; i++) {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain("everything__echo");
+      const result = (await client.callTool({
+        name: "everything__echo",
+        arguments: { message: `turn ${i}` },
+      })) as { content: Array<{ text?: string }> };
+      expect(result.content[0]?.text).toBe(`Echo: turn ${i}`);
+    }
+    expect(new Set(served)).toEqual(new Set([one.url, two.url]));
+  });
+
+  it("a session DELETEd on one replica is 404 on the other; another caller's key is 404 on both", async () => {
+    const [one, two] = pair;
+    let target = one;
+    const { client, transport } = await connect(() => target);
+    const id = transport.sessionId as string;
+    target = two;
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    for (const replica of pair) {
+      const intruder = await listOn(replica, id, OTHER);
+      expect(intruder.status).toBe(404);
+      await intruder.arrayBuffer();
+    }
+    const own = await listOn(one, id);
+    expect(own.status).toBe(200);
+    await own.arrayBuffer();
+    await transport.terminateSession();
+    for (const replica of pair) {
+      const after = await listOn(replica, id);
+      expect(after.status).toBe(404);
+      await after.arrayBuffer();
+    }
+  });
+
+  it("a call running on one replica is cancelled by the client's notifications/cancelled sent to the other", async () => {
+    const [one, two] = pair;
+    let target = one;
+    const { client } = await connect(() => target);
+    const hold = new AbortController();
+    const held = client.callTool({ name: "faults__hold", arguments: { tag: "cross" } }, undefined, {
+      signal: hold.signal,
+    });
+    const rejected = expect(held).rejects.toThrow();
+    const log = () => (existsSync(faultLog) ? readFileSync(faultLog, "utf8") : "");
+    await expect.poll(log, BOUND).toContain("held cross");
+    // The cancel goes to the replica not running the call; the call behind it on the first one ends.
+    target = two;
+    hold.abort("stop");
+    await rejected;
+    await expect.poll(log, BOUND).toContain("cancelled hold cross");
+    const echo = (await client.callTool({
+      name: "everything__echo",
+      arguments: { message: "still on" },
+    })) as { content: Array<{ text?: string }> };
+    expect(echo.content[0]?.text).toBe("Echo: still on");
   });
 });

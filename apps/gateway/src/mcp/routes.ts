@@ -6,6 +6,7 @@ import {
   jsonRpcError,
   type McpEndpoint,
   type McpRequestContext,
+  type SessionStore,
 } from "@aiproxy/mcp-server";
 import { type Context, Hono } from "hono";
 import type { GatewayEnv } from "../env.js";
@@ -23,6 +24,8 @@ export interface McpRoutesOptions {
   /** The address the gateway listens on: a loopback bind checks `Host` too. */
   bindHost: () => string | undefined;
   settings: McpEndpointConfig;
+  /** Where session records live (Redis, shared by replicas); default in this process. */
+  sessions?: SessionStore;
   /** True once the gateway drains: the endpoint then closes its long-lived streams. */
   isDraining?: () => boolean;
   /** Counts a refused request, by why. */
@@ -48,6 +51,7 @@ export function mcpRoutes(options: McpRoutesOptions): {
     idleTimeoutMs: settings.session_idle_timeout * 1000,
     maxSessions: settings.max_sessions,
     maxMessageBytes: settings.max_message_size,
+    ...(options.sessions && { sessions: options.sessions }),
     logger,
   });
   // The app learns of a drain only by asking; open MCP streams would otherwise hold shutdown for its whole grace.

@@ -10,6 +10,7 @@ import {
   RedisCache,
   RedisConfigStore,
   RedisResponseStore,
+  RedisSessionStore,
   StoreUnavailableError,
   waitForRedis,
 } from "@aiproxy/state";
@@ -34,6 +35,8 @@ export interface GatewayState {
   responseStore?: ResponsesStore;
   /** Set when the store is Redis: the Apiman probe answers shared by replicas. */
   probeCache?: RedisCache<unknown>;
+  /** Set when the store is Redis: MCP endpoint sessions, so any replica serves any streamable HTTP session. */
+  sessionStore?: RedisSessionStore;
   /** Turns a write failure into the client's error (the file store's PersistError). */
   writeError?: (error: unknown) => unknown;
   close(): Promise<void>;
@@ -69,6 +72,7 @@ export async function openState(config: AiProxyConfig, logger: Logger): Promise<
     keyPrefix,
     resyncMs: resync_interval * 1000,
   });
+  const sessionStore = new RedisSessionStore(client, { keyPrefix });
   const shownUrl = redactUrl(url);
   const fileOverlay = persistPath ? await readState(persistPath) : emptyState();
   let snapshot: ConfigSnapshot<AdminState> | undefined;
@@ -90,7 +94,9 @@ export async function openState(config: AiProxyConfig, logger: Logger): Promise<
         : { overlay: fileOverlay, version: snapshot ? null : undefined },
     responseStore: new RedisResponseStore(client, { keyPrefix }),
     probeCache: new RedisCache(client, { keyPrefix, namespace: "apiman-probe" }),
+    sessionStore,
     async close() {
+      sessionStore.close();
       await store.close();
       client.disconnect();
     },
