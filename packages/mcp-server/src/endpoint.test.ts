@@ -521,6 +521,30 @@ describe("McpEndpoint sessions shared by two endpoints on one store", () => {
     expect(a.size).toBe(0);
   });
 
+  it("with the store away, a session held here goes on; a new one is refused", async () => {
+    const sessions = new MemorySessionStore();
+    let down = false;
+    const away = <T>(run: () => Promise<T>) =>
+      down ? Promise.reject(new Error("store unavailable")) : run();
+    const flaky: SessionStore = {
+      create: (r) => away(() => sessions.create(r)),
+      get: (id) => away(() => sessions.get(id)),
+      touch: (id, at) => away(() => sessions.touch(id, at)),
+      delete: (id) => away(() => sessions.delete(id)),
+      count: () => away(() => sessions.count()),
+      idleSince: (before) => away(() => sessions.idleSince(before)),
+    };
+    const e = endpoint({ sessions: flaky });
+    const { source } = fakeSource();
+    const { client } = await connect(e, context("a", source));
+    down = true;
+    const result = await client.callTool({ name: "echo", arguments: { text: "still" } });
+    expect(result.content).toEqual([{ type: "text", text: "echo: still" }]);
+    await expect(connect(e, context("a", source))).rejects.toThrow();
+    down = false;
+    expect((await client.listTools()).tools).toHaveLength(3);
+  });
+
   it("a call running on one is cancelled by a notifications/cancelled sent to the other", async () => {
     const { a, b } = pair();
     const fake = fakeSource();

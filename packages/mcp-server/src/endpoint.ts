@@ -45,6 +45,8 @@ interface LiveSession {
   lifetime: AbortController;
   dispose: () => void;
   active: number;
+  /** When this process last wrote the session's last use to the store. */
+  touchedAt: number;
 }
 
 type Message = { ok: true; messages: JSONRPCMessage[]; body: unknown };
@@ -81,6 +83,7 @@ export class McpEndpoint {
   private readonly idleMs: number;
   private readonly maxSessions: number;
   private readonly maxBytes: number;
+  private readonly touchEveryMs: number;
   private readonly sweeper: NodeJS.Timeout;
   /** Sessions being created, counted against the cap before their record exists. */
   private pending = 0;
@@ -94,6 +97,7 @@ export class McpEndpoint {
     this.idleMs = options.idleTimeoutMs ?? 30 * 60_000;
     this.maxSessions = options.maxSessions ?? 1000;
     this.maxBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+    this.touchEveryMs = Math.min(1_000, this.idleMs / 100);
     this.sweeper = setInterval(
       () => void this.sweep(),
       Math.max(1_000, Math.min(60_000, this.idleMs / 4)),
@@ -308,7 +312,16 @@ export class McpEndpoint {
     context: McpRequestContext,
     transport: SessionRecord["transport"],
   ): Promise<SessionRecord | undefined> {
-    const record = await this.store.get(id);
+    let record: SessionRecord | undefined;
+    try {
+      record = await this.store.get(id);
+    } catch (error) {
+      // The store away: a session held here goes on as it was (no other process can serve it meanwhile).
+      const session = this.live.get(id);
+      if (!session) throw error;
+      this.logger.debug({ err: String(error) }, "mcp endpoint: session store unavailable");
+      record = session.record;
+    }
     if (!record) {
       if (this.live.has(id)) await this.end(id, false);
       return undefined;
@@ -384,7 +397,16 @@ export class McpEndpoint {
       lifetime.signal,
       { revived },
     );
-    const session: LiveSession = { record, url, transport, server, lifetime, dispose, active: 0 };
+    const session: LiveSession = {
+      record,
+      url,
+      transport,
+      server,
+      lifetime,
+      dispose,
+      active: 0,
+      touchedAt: Number.NEGATIVE_INFINITY,
+    };
     // Only the live copy ends the session: a revival that failed closes a transport nobody knows.
     transport.onclose = () => {
       if (this.live.get(record.id) === session) void this.end(record.id);
@@ -428,7 +450,14 @@ export class McpEndpoint {
   private async run(session: LiveSession, handle: () => Promise<Response>): Promise<Response> {
     session.active++;
     try {
-      await this.store.touch(session.record.id, Date.now());
+      const now = Date.now();
+      // Idle expiry is coarse: a session touched a moment ago need not be touched on every request.
+      if (now - session.touchedAt >= this.touchEveryMs) {
+        session.touchedAt = now;
+        await this.store.touch(session.record.id, now).catch((error: unknown) => {
+          this.logger.debug({ err: String(error) }, "mcp endpoint: touching a session failed");
+        });
+      }
       return await handle();
     } finally {
       session.active--;

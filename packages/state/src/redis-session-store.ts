@@ -86,21 +86,27 @@ export class RedisSessionStore {
 
   async get(id: string, options?: StoreCallOptions): Promise<McpSessionRecord | undefined> {
     options?.signal?.throwIfAborted();
-    const text = await this.#call(() => this.#client.get(this.#prefix + id));
-    return text === null ? undefined : (JSON.parse(text) as McpSessionRecord);
+    const result = await this.#call(() =>
+      this.#client
+        .multi()
+        .get(this.#prefix + id)
+        .zscore(this.#index, id)
+        .exec(),
+    );
+    const [[getError, text] = [], [scoreError, score] = []] = result ?? [];
+    if (!result || getError || scoreError)
+      throw new StoreUnavailableError("redis", getError ?? scoreError ?? undefined);
+    if (typeof text !== "string") return undefined;
+    const record = JSON.parse(text) as McpSessionRecord;
+    // The last use lives in the index only, so a touch is one small write.
+    if (typeof score === "string") record.lastSeenAt = Math.max(record.lastSeenAt, Number(score));
+    return record;
   }
 
   async touch(id: string, at: number, options?: StoreCallOptions): Promise<void> {
-    const record = await this.get(id, options);
-    if (!record) return;
-    record.lastSeenAt = Math.max(record.lastSeenAt, at);
-    // XX: a session deleted meanwhile is not brought back.
-    await this.#exec(
-      this.#client
-        .multi()
-        .set(this.#prefix + id, JSON.stringify(record), "XX")
-        .zadd(this.#index, "XX", record.lastSeenAt, id),
-    );
+    options?.signal?.throwIfAborted();
+    // XX: a session deleted meanwhile is not brought back; GT: never moved back in time.
+    await this.#call(() => this.#client.zadd(this.#index, "XX", "GT", at, id));
   }
 
   async delete(id: string, options?: StoreCallOptions): Promise<void> {
