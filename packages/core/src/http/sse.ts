@@ -52,10 +52,16 @@ export async function* readSse(
     yield* drain(queue, signal);
     finished = true;
   } finally {
-    if (!finished) await reader.cancel().catch(() => {});
+    // With a reason: undici's fetch builds a DOMException (a stack capture)
+    // for a reasonless cancel, and a consumer that stops at `[DONE]` cancels
+    // every stream (the body's end is usually still in flight).
+    if (!finished) await reader.cancel(STOPPED_READING).catch(() => {});
     reader.releaseLock();
   }
 }
+
+/** The cancel reason of a body its reader stopped reading; nobody sees it but the fetch. */
+const STOPPED_READING = new Error("The SSE reader stopped reading the body");
 
 /** The parsed events of a chunk, stopping as soon as the signal aborts: nothing is delivered after. */
 function* drain(queue: SseMessage[], signal: AbortSignal | undefined): Generator<SseMessage> {
