@@ -3,7 +3,6 @@ import { type AdminPolicy, type AuthChain, unauthorizedResponse } from "@aiproxy
 import { type Logger, NotFoundError, PayloadTooLargeError, redactUrl } from "@aiproxy/core";
 import { MemoryResponseStore } from "@aiproxy/state";
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { type AdminOptions, adminRoutes } from "./admin/routes.js";
 import { chatCompletions } from "./chat/route.js";
@@ -11,6 +10,7 @@ import { RequestLog } from "./console/request-log.js";
 import { consoleStatic } from "./console/static.js";
 import { requestTailRoutes } from "./console/tail-route.js";
 import type { GatewayEnv } from "./env.js";
+import { limitBody } from "./http/body-limit.js";
 import { clip } from "./http/clip.js";
 import { errorResponse } from "./http/errors.js";
 import { isMcpPath, mcpErrorResponse } from "./mcp/errors.js";
@@ -65,8 +65,8 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
     const requestId = c.req.header("x-request-id")?.slice(0, 128) || randomUUID();
     c.set("requestId", requestId);
     await next();
-    c.header("x-request-id", requestId);
-    if (options.isDraining()) c.header("connection", "close");
+    setResponseHeader(c, "x-request-id", requestId);
+    if (options.isDraining()) setResponseHeader(c, "connection", "close");
     // A request that started a run is logged (and counted) by the run service once the run ends.
     const surface = surfaceOf(c.req.path);
     if (!c.get("logged") && surface !== "other")
@@ -115,7 +115,7 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
 
   app.use(
     "*",
-    bodyLimit({
+    limitBody({
       maxSize: options.bodyLimitBytes,
       onError: () => {
         throw new PayloadTooLargeError({
@@ -246,6 +246,21 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
   );
   app.onError((error, c) => respond(error, c));
   return app;
+}
+
+/**
+ * A header on the handler's response, set in place. `c.header` after the
+ * handler rebuilds the Response around its body, which on @hono/node-server
+ * turns a string body into a web stream (and the one-write fast path into a
+ * streamed, chunked answer). Only a response with immutable headers (one
+ * straight from `fetch`) is still rebuilt.
+ */
+function setResponseHeader(c: Context<GatewayEnv>, name: string, value: string): void {
+  try {
+    c.res.headers.set(name, value);
+  } catch {
+    c.header(name, value);
+  }
 }
 
 function model(registry: Registry, name: string) {

@@ -82,6 +82,48 @@ describe("oversized and slow bodies", () => {
     expect(sent).toBeLessThan(100);
   });
 
+  it("answers a chunked body that outgrows the limit with 413 (no length to judge it by)", async () => {
+    const chunk = Buffer.alloc(256 * 1024, " ");
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(`${served.url}/v1/chat/completions`);
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      // 1.25 MB of whitespace around a valid request: only its size is wrong.
+      req.write("{");
+      for (let i = 0; i < 5; i++) req.write(chunk);
+      req.end(`"model":"a","messages":[{"role":"user","content":"hi"}]}`);
+    });
+    expect(status).toBe(413);
+  });
+
+  it("reads a body of declared length on the server's direct path", async () => {
+    const body = JSON.stringify({
+      model: "a",
+      messages: [{ role: "user", content: "é".repeat(40_000) }],
+    });
+    const { status, text } = await post("/v1/chat/completions", body);
+    expect(status).toBe(200);
+    expect(JSON.parse(text).object).toBe("chat.completion");
+    const { status: tooBig, text: error } = await post(
+      "/v1/chat/completions",
+      JSON.stringify({ model: "a", messages: [{ role: "user", content: "x".repeat(1_100_000) }] }),
+    );
+    expect(tooBig).toBe(413);
+    expectOpenAIError(error);
+  });
+
   it("closes a connection that trickles its body slower than the receive timeout", async () => {
     const url = new URL(`${served.url}/v1/chat/completions`);
     const started = performance.now();
