@@ -521,6 +521,36 @@ describe("McpEndpoint sessions shared by two endpoints on one store", () => {
     expect(a.size).toBe(0);
   });
 
+  it("saves a huge handshake clipped, and revives the session from it", async () => {
+    const { a, b, sessions } = pair();
+    const { source } = fakeSource();
+    const ctx = context("a", source);
+    const params = {
+      protocolVersion: "2025-06-18",
+      capabilities: { experimental: { pad: { text: "x".repeat(20_000) } } },
+      clientInfo: { name: "n".repeat(1_000), version: "1" },
+    };
+    const opened = await post(
+      a,
+      ctx,
+      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params }),
+    );
+    const id = opened.headers.get("mcp-session-id")!;
+    await opened.text();
+    const record = await sessions.get(id);
+    expect(record?.client).toEqual({
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "n".repeat(256), version: "1" },
+    });
+    expect(JSON.stringify(record).length).toBeLessThan(2_000);
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+    const headers = { "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" };
+    const answer = await post(b, ctx, list, headers);
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toContain('"echo"');
+  });
+
   it("with the store away, a session held here goes on; a new one is refused", async () => {
     const sessions = new MemorySessionStore();
     let down = false;

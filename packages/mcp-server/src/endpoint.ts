@@ -125,31 +125,7 @@ export class McpEndpoint {
         allow: "GET, POST, DELETE",
       });
     }
-    if (id !== null) {
-      const record = await this.owned(id, context, "streamable-http");
-      if (!record) return jsonRpcError(404, SESSION_NOT_FOUND, "Session not found");
-      // Ending a session held elsewhere needs no copy of it here.
-      if (request.method === "DELETE" && !this.live.has(id) && !this.reviving.has(id)) {
-        await this.store.delete(id);
-        await this.broadcast({ type: "ended", session: id, from: this.self });
-        return new Response(null, { status: 200 });
-      }
-      const session = this.live.get(id) ?? (await this.revive(record, context, request.url));
-      if (!session) return jsonRpcError(404, SESSION_NOT_FOUND, "Session not found");
-      if (parsed) this.forwardCancels(id, parsed.messages);
-      if (request.method === "DELETE")
-        await this.broadcast({ type: "ended", session: id, from: this.self });
-      const transport = session.transport as WebStandardStreamableHTTPServerTransport;
-      return this.run(session, async () => {
-        const response = await transport.handleRequest(
-          request,
-          parsed && { parsedBody: parsed.body },
-        );
-        return parsed && mayAnswerWithJson(request, parsed.messages)
-          ? answerWithJson(response, request.signal)
-          : response;
-      });
-    }
+    if (id !== null) return this.serve(id, request, parsed, context);
     // A request, with an id: an initialize sent as a notification opens nothing.
     if (!parsed?.messages.some((m) => isInitializeRequest(m) && "id" in m))
       return jsonRpcError(
@@ -181,6 +157,36 @@ export class McpEndpoint {
     // The SDK refused the initialize (bad version, wrong Accept...): the session never began.
     if (transport.sessionId === undefined) await this.end(sessionId);
     return response;
+  }
+
+  /** A request on an existing session: held here, revived here, or ended without a copy. */
+  private async serve(
+    id: string,
+    request: Request,
+    parsed: Message | undefined,
+    context: McpRequestContext,
+  ): Promise<Response> {
+    const record = await this.owned(id, context, "streamable-http");
+    if (!record) return jsonRpcError(404, SESSION_NOT_FOUND, "Session not found");
+    // Ending a session held elsewhere needs no copy of it here.
+    if (request.method === "DELETE" && !this.live.has(id) && !this.reviving.has(id)) {
+      await this.store.delete(id);
+      await this.broadcast({ type: "ended", session: id, from: this.self });
+      return new Response(null, { status: 200 });
+    }
+    const session = this.live.get(id) ?? (await this.revive(record, context, request.url));
+    if (!session) return jsonRpcError(404, SESSION_NOT_FOUND, "Session not found");
+    if (parsed) this.forwardCancels(id, parsed.messages);
+    const transport = session.transport as WebStandardStreamableHTTPServerTransport;
+    return this.run(session, async () => {
+      const response = await transport.handleRequest(
+        request,
+        parsed && { parsedBody: parsed.body },
+      );
+      return parsed && mayAnswerWithJson(request, parsed.messages)
+        ? answerWithJson(response, request.signal)
+        : response;
+    });
   }
 
   /** Legacy SSE: opens the event stream; `messageUrl(id)` is where the client POSTs. */
@@ -471,7 +477,12 @@ export class McpEndpoint {
     this.live.delete(id);
     session.lifetime.abort();
     session.dispose();
-    if (forget) await this.store.delete(id).catch(() => {});
+    if (forget) {
+      await this.store.delete(id).catch(() => {});
+      // Copies elsewhere would find the record gone on their next use; told, they close now.
+      if (session.record.transport === "streamable-http")
+        await this.broadcast({ type: "ended", session: id, from: this.self });
+    }
     await session.server.close().catch(() => {});
     this.logger.debug({ session: id.slice(0, 8) }, "mcp session closed");
   }
