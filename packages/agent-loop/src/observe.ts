@@ -150,32 +150,39 @@ export class RunObserver {
         const call = this.#startCall(backend, request, true, options, name);
         const inner = backend.stream(request, call.options)[Symbol.asyncIterator]();
         let first = true;
-        return {
-          next: async () => {
-            let next: IteratorResult<BackendEvent>;
-            try {
-              next = await inner.next();
-            } catch (error) {
-              call.end({ error });
-              throw error;
-            }
-            if (next.done) {
-              call.end({});
-              return next;
-            }
-            const event = next.value;
-            if (first && (event.type === "text-delta" || event.type === "reasoning-delta")) {
-              first = false;
-              this.#call("onLlmFirstToken", call.info);
-            }
-            if (event.type === "finish")
-              call.end({
-                finishReason: event.finishReason,
-                usage: event.usage,
-                message: event.message,
-                ...(event.id !== undefined && { responseId: event.id }),
-              });
+        // Plain `then` rather than an async `next`: one promise less per event.
+        const seen = (next: IteratorResult<BackendEvent>): IteratorResult<BackendEvent> => {
+          if (next.done) {
+            call.end({});
             return next;
+          }
+          const event = next.value;
+          if (first && (event.type === "text-delta" || event.type === "reasoning-delta")) {
+            first = false;
+            this.#call("onLlmFirstToken", call.info);
+          }
+          if (event.type === "finish")
+            call.end({
+              finishReason: event.finishReason,
+              usage: event.usage,
+              message: event.message,
+              ...(event.id !== undefined && { responseId: event.id }),
+            });
+          return next;
+        };
+        const failed = (error: unknown): never => {
+          call.end({ error });
+          throw error;
+        };
+        return {
+          next: () => {
+            let next: Promise<IteratorResult<BackendEvent>>;
+            try {
+              next = inner.next();
+            } catch (error) {
+              next = Promise.reject(error);
+            }
+            return next.then(seen, failed);
           },
           return: async (value?: unknown) => {
             call.end({ error: new Error("abandoned") });

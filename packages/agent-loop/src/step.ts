@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type AssistantMessage,
+  abortError,
   emptyUsage,
   type FinishReason,
   type LlmBackend,
@@ -62,11 +63,12 @@ async function streamStep(
   { step, signal, emit }: StepContext,
 ): Promise<StepOutcome> {
   const iterator = backend.stream(request, { signal })[Symbol.asyncIterator]();
+  const events = abortable(iterator, signal);
   let outcome: StepOutcome | undefined;
   let drained = false;
   try {
     for (;;) {
-      const next = await untilAborted(iterator.next(), signal);
+      const next = await events.next();
       if (next.done) break;
       const event = next.value;
       switch (event.type) {
@@ -98,6 +100,7 @@ async function streamStep(
     }
     drained = true;
   } finally {
+    events.close();
     // Abandoned mid-stream (abort, error): let the backend release its socket,
     // without waiting for it.
     if (!drained)
@@ -115,6 +118,47 @@ async function streamStep(
 }
 
 function assertNever(_event: never): void {}
+
+/**
+ * `untilAborted` around each `next()` of a stream, with one abort listener
+ * for the whole stream instead of a promise, a listener and its removal per
+ * event: a backend that ignores its signal still cannot hold the step open.
+ */
+function abortable<T>(
+  iterator: AsyncIterator<T>,
+  signal: AbortSignal,
+): { next(): Promise<IteratorResult<T>>; close(): void } {
+  let pending: ((error: unknown) => void) | undefined;
+  const onAbort = () => {
+    const reject = pending;
+    pending = undefined;
+    reject?.(abortError(signal));
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    next() {
+      if (signal.aborted) return Promise.reject(abortError(signal));
+      return new Promise((resolve, reject) => {
+        pending = reject;
+        // Both outcomes are handled, so a late failure after an abort is swallowed.
+        iterator.next().then(
+          (result) => {
+            pending = undefined;
+            resolve(result);
+          },
+          (error: unknown) => {
+            pending = undefined;
+            reject(error);
+          },
+        );
+      });
+    },
+    close() {
+      pending = undefined;
+      signal.removeEventListener("abort", onAbort);
+    },
+  };
+}
 
 /**
  * Every call needs an id to pair it with its result; a provider that omits

@@ -300,6 +300,24 @@ describe("toOpenAIResponse", () => {
     expect(chunks.at(-1)?.usage?.total_tokens).toBe(15);
   });
 
+  it("writes each chunk as exactly JSON.stringify of the chunk object, with and without usage", async () => {
+    for (const includeUsage of [false, true]) {
+      // Quotes, a newline and non-ASCII in the text, a model name that needs escaping.
+      const answer = 'Say "hi"\nto Zoë ✓';
+      const options = { model: 'a"b', includeUsage, id: "chatcmpl-same" };
+      const streamed = runAgent({ backend: new FakeBackend([text(answer)]), model: "m", messages });
+      const response = await toOpenAIResponse(streamed, { ...options, stream: true });
+      const frames = (await response.text()).split("\n\n").filter(Boolean).slice(0, -1);
+      const objects = runAgent({ backend: new FakeBackend([text(answer)]), model: "m", messages });
+      const chunks = await collect(toChatCompletionChunks(objects, options));
+      // `created` is the second the stream started; the two runs may straddle one.
+      const created = (JSON.parse(frames[0]?.slice(6) ?? "{}") as ChatCompletionChunk).created;
+      for (const chunk of chunks) (chunk as ChatCompletionChunk).created = created;
+      expect(frames).toEqual(chunks.map((chunk) => `data: ${JSON.stringify(chunk)}`));
+      expect(contentOf(chunks)).toBe(answer);
+    }
+  });
+
   it("reports a failure after the first byte as an error event without [DONE]", async () => {
     const run = runAgent({
       backend: new FakeBackend([

@@ -16,7 +16,8 @@ export interface ChatCompletionChunksOptions {
   id?: string;
 }
 
-export type ChunkItem = { chunk: ChatCompletionChunk } | { error: AiProxyError };
+/** `encoded`, when set, is `JSON.stringify(chunk)`, built from parts the stream shares. */
+export type ChunkItem = { chunk: ChatCompletionChunk; encoded?: string } | { error: AiProxyError };
 
 type Choice = ChatCompletionChunk["choices"][number];
 
@@ -35,6 +36,7 @@ export class ChunkProducer extends EventProducer<ChunkItem> {
   #started = false;
   #textStep: number | undefined;
   #clientCallIndex = 0;
+  #prefix: string | undefined;
 
   constructor(run: AgentRun, options: ChatCompletionChunksOptions) {
     super(run);
@@ -54,7 +56,7 @@ export class ChunkProducer extends EventProducer<ChunkItem> {
         const separator =
           this.#textStep !== undefined && this.#textStep !== event.step ? "\n\n" : "";
         this.#textStep = event.step;
-        this.#push(this.#chunk({ content: separator + event.delta }));
+        this.#push(this.#textChunk(separator + event.delta));
         return;
       }
       case "reasoning-delta":
@@ -152,6 +154,21 @@ export class ChunkProducer extends EventProducer<ChunkItem> {
       created: this.#created,
       model: this.#options.model,
     };
+  }
+
+  /**
+   * A text delta, the chunk a stream is made of, with its JSON built from a
+   * prefix encoded once per stream: only the delta is stringified per chunk.
+   * The same bytes as `JSON.stringify(chunk)` (the key order of `#chunk`).
+   */
+  #textChunk(content: string): ChunkItem {
+    const item = this.#chunk({ content });
+    this.#prefix ??= `${JSON.stringify(this.#base()).slice(0, -1)},"choices":[{"index":0,"delta":{"content":`;
+    const tail = this.#options.includeUsage
+      ? '},"logprobs":null,"finish_reason":null}],"usage":null}'
+      : '},"logprobs":null,"finish_reason":null}]}';
+    (item as { encoded?: string }).encoded = this.#prefix + JSON.stringify(content) + tail;
+    return item;
   }
 
   #chunk(delta: Choice["delta"], finishReason: Choice["finish_reason"] = null): ChunkItem {

@@ -106,7 +106,7 @@ function frames(producer: ChunkProducer): AsyncIterator<string> {
 
 function encodeItem(item: ChunkItem): string {
   return "chunk" in item
-    ? `data: ${JSON.stringify(item.chunk)}\n\n`
+    ? `data: ${item.encoded ?? JSON.stringify(item.chunk)}\n\n`
     : `data: ${JSON.stringify(toOpenAIError(item.error).body)}\n\n`;
 }
 

@@ -226,18 +226,29 @@ function upstreamBody(upstream: UpstreamResponse, config: ExchangeConfig): Upstr
       }
       return parseJsonObject(text, response.status);
     },
-    async *events() {
-      if (!response.body) return;
-      try {
-        yield* readSse(response.body, {
-          signal,
-          idleTimeoutMs: config.streamIdleTimeoutMs,
-          maxEventBytes: config.maxEventBytes,
-          status: response.status,
-        });
-      } catch (error) {
+    events() {
+      if (!response.body) return NO_EVENTS;
+      const events = readSse(response.body, {
+        signal,
+        idleTimeoutMs: config.streamIdleTimeoutMs,
+        maxEventBytes: config.maxEventBytes,
+        status: response.status,
+      });
+      const failed = (error: unknown): never => {
         throw readFailure(error, signal, config.secrets);
-      }
+      };
+      // readSse's own generator with its failures translated, rather than a
+      // second async generator around it: that cost a few promises per event.
+      const translated: AsyncIterableIterator<SseMessage> = {
+        [Symbol.asyncIterator]: () => translated,
+        next: () => events.next().then(undefined, failed),
+        return: () => events.return(undefined).then(undefined, failed),
+      };
+      return translated;
     },
   };
 }
+
+const NO_EVENTS: AsyncIterable<SseMessage> = {
+  [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }),
+};

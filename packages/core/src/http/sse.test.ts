@@ -123,6 +123,30 @@ describe("readSse", () => {
     expect(seen).toEqual(["0", "1", "2", "3", "4", "5"]);
   });
 
+  it("counts only time spent waiting for bytes, not a slow consumer's time between reads", async () => {
+    vi.useFakeTimers();
+    const { stream } = body(["data: 0\n\n", "data: 1\n\n", "data: 2\n\n"], { end: false });
+    const seen: string[] = [];
+    let sawAll!: () => void;
+    const allSeen = new Promise<void>((resolve) => {
+      sawAll = resolve;
+    });
+    const reading = (async () => {
+      for await (const event of readSse(stream, { idleTimeoutMs: 400 })) {
+        seen.push(event.data);
+        // The consumer holds each event for longer than the idle limit; the next bytes are already there.
+        if (seen.length < 3) await vi.advanceTimersByTimeAsync(1_000);
+        else sawAll();
+      }
+    })().catch((e: unknown) => e);
+    await allSeen;
+    expect(seen).toEqual(["0", "1", "2"]);
+    // Then a real stall: the body sends nothing more.
+    await vi.advanceTimersByTimeAsync(401);
+    const error = await reading;
+    expect(TimeoutError.isInstance(error)).toBe(true);
+  });
+
   it("rejects with the abort reason and cancels the body when the signal fires", async () => {
     const controller = new AbortController();
     const reason = new AbortedError("client went away");

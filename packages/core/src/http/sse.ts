@@ -30,10 +30,11 @@ export async function* readSse(
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const sizes = maxEventBytes === undefined ? undefined : new EventSizes(maxEventBytes);
+  const watch = new ReadWatch(reader, idleTimeoutMs, signal);
   let finished = false;
   try {
     while (true) {
-      const chunk = await readWithin(reader, idleTimeoutMs, signal);
+      const chunk = await watch.read();
       if (chunk.done) break;
       const fits = sizes?.overflow(chunk.value);
       if (fits !== undefined) {
@@ -52,6 +53,7 @@ export async function* readSse(
     yield* drain(queue, signal);
     finished = true;
   } finally {
+    watch.close();
     // With a reason: undici's fetch builds a DOMException (a stack capture)
     // for a reasonless cancel, and a consumer that stops at `[DONE]` cancels
     // every stream (the body's end is usually still in flight).
@@ -132,38 +134,59 @@ class EventSizes {
   }
 }
 
-function readWithin(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  idleTimeoutMs: number | undefined,
-  signal: AbortSignal | undefined,
-): Promise<ReadableStreamReadResult<Uint8Array>> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  if (!idleTimeoutMs && !signal) return reader.read();
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const onAbort = () => {
-      cleanup();
-      reject(signal?.reason);
-    };
-    const timer = idleTimeoutMs
-      ? setTimeout(() => {
-          cleanup();
-          reject(new TimeoutError(`Upstream stream stalled: no data for ${idleTimeoutMs} ms`));
-        }, idleTimeoutMs)
-      : undefined;
-    signal?.addEventListener("abort", onAbort, { once: true });
-    reader.read().then(
-      (result) => {
-        cleanup();
-        resolve(result);
-      },
-      (error: unknown) => {
-        cleanup();
-        reject(error);
-      },
-    );
-  });
+/**
+ * Reads a body under the idle timeout and the signal, with one timer and one
+ * abort listener for the whole stream rather than a new pair per read (a
+ * stream is read a dozen times a second per connection). The timer only
+ * counts while a read is pending: it is re-armed as each read starts, and a
+ * tick between reads (the consumer is busy, a slow client) is ignored.
+ */
+class ReadWatch {
+  #pending: ((error: unknown) => void) | undefined;
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly idleTimeoutMs: number | undefined,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    signal?.addEventListener("abort", this.#onAbort, { once: true });
+    this.#timer = idleTimeoutMs ? setTimeout(this.#onIdle, idleTimeoutMs) : undefined;
+  }
+
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (this.signal?.aborted) return Promise.reject(this.signal.reason);
+    if (!this.#timer && !this.signal) return this.reader.read();
+    this.#timer?.refresh();
+    return new Promise((resolve, reject) => {
+      this.#pending = reject;
+      this.reader.read().then(
+        (result) => {
+          this.#pending = undefined;
+          resolve(result);
+        },
+        (error: unknown) => {
+          this.#pending = undefined;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  close(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.signal?.removeEventListener("abort", this.#onAbort);
+    this.#pending = undefined;
+  }
+
+  readonly #onAbort = () => this.#fail(this.signal?.reason);
+
+  readonly #onIdle = () =>
+    this.#fail(new TimeoutError(`Upstream stream stalled: no data for ${this.idleTimeoutMs} ms`));
+
+  #fail(error: unknown): void {
+    const reject = this.#pending;
+    this.#pending = undefined;
+    reject?.(error);
+  }
 }
