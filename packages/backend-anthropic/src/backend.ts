@@ -82,7 +82,8 @@ function messageFrom(body: Record<string, unknown>, status: number, secrets: str
 async function* decodeStream(body: UpstreamBody, secrets: string[]): AsyncGenerator<BackendEvent> {
   if (answeredWhole(body)) {
     // A server that ignores `stream: true` answers with one whole message.
-    yield* completionEvents(messageFrom(await body.json(), body.status, secrets));
+    for (const event of completionEvents(messageFrom(await body.json(), body.status, secrets)))
+      yield event;
     return;
   }
   const state = new StreamState(body.status);
@@ -92,7 +93,8 @@ async function* decodeStream(body: UpstreamBody, secrets: string[]): AsyncGenera
       throw streamError(typeof event.error === "object" ? event.error : event, secrets);
     }
     if (typeof event.type !== "string") continue;
-    yield* state.apply(event as { type: string }, secrets);
+    // for-of, not `yield*`: that wraps the array in an async iterator, a few promises per event.
+    for (const out of state.apply(event as { type: string }, secrets)) yield out;
     if (state.done) return;
   }
   throw new UpstreamError({

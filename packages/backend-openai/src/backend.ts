@@ -65,7 +65,8 @@ function resolveConfig(options: OpenAIBackendOptions): ExchangeConfig {
 async function* decodeStream(body: UpstreamBody, secrets: string[]): AsyncGenerator<BackendEvent> {
   if (answeredWhole(body)) {
     // A server that ignores `stream: true` answers with one whole completion.
-    yield* completionEvents(completionFrom(await body.json(), body.status, secrets));
+    for (const event of completionEvents(completionFrom(await body.json(), body.status, secrets)))
+      yield event;
     return;
   }
   const accumulator = new ChunkAccumulator({ secrets });
@@ -81,7 +82,8 @@ async function* decodeStream(body: UpstreamBody, secrets: string[]): AsyncGenera
       throw streamError(chunk.error ?? chunk, secrets);
     }
     if (chunk.error == null) assertChoices(chunk.choices, "delta", body.status);
-    yield* accumulator.push(chunk);
+    // for-of, not `yield*`: that wraps the array in an async iterator, a few promises per event.
+    for (const event of accumulator.push(chunk)) yield event;
   }
   // `[DONE]` is optional for some servers; a stream that ended cleanly
   // after its finish_reason is complete, one that ended before it was cut off.
@@ -91,7 +93,7 @@ async function* decodeStream(body: UpstreamBody, secrets: string[]): AsyncGenera
       message: "Upstream stream ended before a finish_reason",
     });
   }
-  yield* accumulator.finish();
+  for (const event of accumulator.finish()) yield event;
 }
 
 /** A parsed 2xx body as a completion; an `{"error": ...}` body or one without choices fails. */

@@ -25,6 +25,9 @@ export async function* readSse(
   body: ReadableStream<Uint8Array>,
   { signal, idleTimeoutMs, maxEventBytes, status = 200 }: SseOptions = {},
 ): AsyncGenerator<SseMessage> {
+  // Events of a chunk are yielded from here directly: a `yield*` of a sync
+  // generator costs an async wrapper and its promises per event. Nothing is
+  // delivered once the signal aborts, even events of a chunk already read.
   const queue: SseMessage[] = [];
   const parser = createParser({ onEvent: (event) => queue.push(event) });
   const reader = body.getReader();
@@ -33,24 +36,28 @@ export async function* readSse(
   const watch = new ReadWatch(reader, idleTimeoutMs, signal);
   let finished = false;
   try {
-    while (true) {
+    for (;;) {
       const chunk = await watch.read();
-      if (chunk.done) break;
-      const fits = sizes?.overflow(chunk.value);
-      if (fits !== undefined) {
-        // The whole events before the oversized one are delivered; it never reaches the parser.
-        parser.feed(decoder.decode(chunk.value.subarray(0, fits), { stream: true }));
-        yield* drain(queue, signal);
+      const fits = chunk.done ? undefined : sizes?.overflow(chunk.value);
+      if (chunk.done) parser.feed(decoder.decode());
+      // Of an oversized event's chunk, only the whole events before it reach the parser.
+      else
+        parser.feed(
+          decoder.decode(fits === undefined ? chunk.value : chunk.value.subarray(0, fits), {
+            stream: true,
+          }),
+        );
+      while (queue.length > 0) {
+        if (signal?.aborted) throw signal.reason;
+        yield queue.shift() as SseMessage;
+      }
+      if (fits !== undefined)
         throw new UpstreamError({
           upstreamStatus: status,
           message: `Upstream sent an SSE event larger than max_event_bytes (${maxEventBytes} bytes)`,
         });
-      }
-      parser.feed(decoder.decode(chunk.value, { stream: true }));
-      yield* drain(queue, signal);
+      if (chunk.done) break;
     }
-    parser.feed(decoder.decode());
-    yield* drain(queue, signal);
     finished = true;
   } finally {
     watch.close();
@@ -64,14 +71,6 @@ export async function* readSse(
 
 /** The cancel reason of a body its reader stopped reading; nobody sees it but the fetch. */
 const STOPPED_READING = new Error("The SSE reader stopped reading the body");
-
-/** The parsed events of a chunk, stopping as soon as the signal aborts: nothing is delivered after. */
-function* drain(queue: SseMessage[], signal: AbortSignal | undefined): Generator<SseMessage> {
-  while (queue.length > 0) {
-    if (signal?.aborted) throw signal.reason;
-    yield queue.shift() as SseMessage;
-  }
-}
 
 const LF = 0x0a;
 const CR = 0x0d;
