@@ -351,44 +351,62 @@ async function main() {
     results.loadAverage.push(loadavg());
   }
 
-  // 1e. MCP: server-everything's echo through the gateway's /mcp vs the SDK client over stdio
+  // 1e. MCP: server-everything's echo through the gateway's /mcp, through the MCP floor
+  // (the least HTTP proxy, src/servers/mcp-floor.mjs) and with the SDK client over stdio.
   if (wanted("mcp")) {
-    const concurrency = Math.max(...CONNECTIONS);
-    const runs = await interleave({
-      rounds: ROUNDS,
-      targets: [
-        {
-          name: "direct (stdio)",
-          server: { command: process.execPath, args: [EVERYTHING, "stdio"] },
-          tool: "echo",
-          pids: [],
+    const mcpFloor = track(
+      await startServer({
+        name: "mcp-floor",
+        script: join(SERVERS, "mcp-floor.mjs"),
+        args: [process.execPath, EVERYTHING, "stdio"],
+      }),
+    );
+    const runs = [];
+    for (const concurrency of [Math.max(...CONNECTIONS), 1]) {
+      const rounds = await interleave({
+        rounds: ROUNDS,
+        targets: [
+          {
+            name: "direct (stdio)",
+            server: { command: process.execPath, args: [EVERYTHING, "stdio"] },
+            tool: "echo",
+            pids: [],
+          },
+          {
+            name: "MCP floor",
+            server: { url: `${mcpFloor.url}/mcp` },
+            tool: "echo",
+            pids: [pid(mcpFloor)],
+          },
+          {
+            name: "gateway /mcp",
+            server: { url: `${gateway.url}/mcp` },
+            tool: "evstdio__echo",
+            pids: [pid(gateway)],
+          },
+        ],
+        run: async (target, round) => {
+          log(`mcp c=${concurrency} ${target.name} round ${round + 1}/${ROUNDS}`);
+          const r = await measureToolCalls(target.server, {
+            tool: target.tool,
+            args: { message: "hello" },
+            concurrency,
+            durationS: DURATION,
+            warmupS: WARMUP,
+            pids: target.pids,
+          });
+          return {
+            target: target.name,
+            concurrency,
+            ...r,
+            cpuPerRequestMs: r.cpuPerCallMs,
+            requests: r.count,
+          };
         },
-        {
-          name: "gateway /mcp",
-          server: { url: `${gateway.url}/mcp` },
-          tool: "evstdio__echo",
-          pids: [pid(gateway)],
-        },
-      ],
-      run: async (target, round) => {
-        log(`mcp ${target.name} round ${round + 1}/${ROUNDS}`);
-        const r = await measureToolCalls(target.server, {
-          tool: target.tool,
-          args: { message: "hello" },
-          concurrency,
-          durationS: DURATION,
-          warmupS: WARMUP,
-          pids: target.pids,
-        });
-        return {
-          target: target.name,
-          concurrency,
-          ...r,
-          cpuPerRequestMs: r.cpuPerCallMs,
-          requests: r.count,
-        };
-      },
-    });
+      });
+      runs.push(...rounds);
+    }
+    await mcpFloor.stop();
     results.scenarios.mcp = { rows: summarizeRounds(runs, ["concurrency"]), runs };
     results.loadAverage.push(loadavg());
   }

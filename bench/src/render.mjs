@@ -71,12 +71,14 @@ export function renderResults(results, analysis) {
     );
   if (scenarios.mcp)
     out.push(
-      "## 1e. MCP: server-everything's `echo`, through the gateway's `/mcp` vs the SDK client over stdio",
+      "## 1e. MCP: server-everything's `echo` through the gateway's `/mcp`, through the MCP floor, and over stdio",
       "",
       mcpTable(scenarios.mcp.rows),
       "",
-      "One MCP SDK client, calls in flight as the closed loop's connections. *gateway CPU/call* is the gateway process only;",
-      "the stdio server behind it is not counted. *server CPU/call* is the directly driven stdio server's own CPU.",
+      "One MCP SDK client, calls in flight as the closed loop's connections. *proxy CPU/call* is the proxy process only",
+      "(the gateway or the floor); the stdio server behind it is not counted. *server CPU/call* is the directly driven",
+      "stdio server's own CPU. The *MCP floor* (`src/servers/mcp-floor.mjs`) is the least streamable-HTTP proxy: Hono on",
+      "node-server passing each POSTed request to one SDK client over stdio, with no auth, session, validation or stream.",
       "",
     );
   if (scenarios.toolRound)
@@ -204,7 +206,7 @@ function mcpTable(rows) {
     "calls/s",
     "p50",
     "p99",
-    "gateway CPU/call",
+    "proxy CPU/call",
     "server CPU/call",
   ];
   const body = rows.map((r) => [
@@ -433,6 +435,51 @@ export function targetsSection(results) {
     "Medians of interleaved rounds; (min–max) over the rounds.",
     "",
     markdownTable(["target", "measured", "verdict"], rows),
+    ...mcpTargets(results.scenarios.mcp?.rows),
+  ];
+}
+
+/**
+ * Issue 16's targets for `/mcp`, each beside what the MCP floor (the least
+ * HTTP proxy) reaches on the same machine, which bounds what any gateway can.
+ * @param {any[] | undefined} rows
+ */
+function mcpTargets(rows) {
+  if (!rows) return [];
+  const at = (/** @type {string} */ target, /** @type {number} */ n) =>
+    rows.find((r) => r.target === target && r.concurrency === n);
+  const many = Math.max(...rows.map((r) => r.concurrency));
+  const added = (/** @type {any} */ r, /** @type {any} */ direct) =>
+    r && direct ? r.p50 - direct.p50 : null;
+  const share = (/** @type {any} */ r, /** @type {any} */ direct) =>
+    r && direct ? r.rps / direct.rps : null;
+  const [direct1, directN] = [at("direct (stdio)", 1), at("direct (stdio)", many)];
+  const gwAdded = added(at("gateway /mcp", 1), direct1);
+  const floorAdded = added(at("MCP floor", 1), direct1);
+  const gwShare = share(at("gateway /mcp", many), directN);
+  const floorShare = share(at("MCP floor", many), directN);
+  const pct = (/** @type {number | null} */ x) => (x === null ? "–" : `${fmt(100 * x, 1)}%`);
+  return [
+    "",
+    "## Targets (issue 16): `/mcp` against the same stdio server called directly",
+    "",
+    markdownTable(
+      ["target", "gateway", "MCP floor", "verdict"],
+      [
+        [
+          "p50 added at 1 caller ≤ 1 ms",
+          `${fmt(gwAdded)} ms`,
+          `${fmt(floorAdded)} ms`,
+          verdict(gwAdded === null ? null : gwAdded <= 1),
+        ],
+        [
+          `throughput at ${many} callers ≥ 80% of direct`,
+          pct(gwShare),
+          pct(floorShare),
+          verdict(gwShare === null ? null : gwShare >= 0.8),
+        ],
+      ],
+    ),
   ];
 }
 

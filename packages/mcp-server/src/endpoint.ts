@@ -1,14 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { type Logger, silentLogger } from "@aiproxy/core";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import {
   isInitializeRequest,
   type JSONRPCMessage,
   JSONRPCMessageSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { deliverCancel, replayHandshake, sessionClient } from "./handshake.js";
-import { answerWithJson, mayAnswerWithJson } from "./json-answer.js";
 import { ErrorCode, jsonRpcError, SESSION_NOT_FOUND } from "./json-rpc.js";
 import { readBody } from "./read-body.js";
 import { createSessionServer, type ServerInfo } from "./server.js";
@@ -19,6 +17,7 @@ import {
   type SessionStore,
 } from "./session-store.js";
 import { SseServerTransport } from "./sse-transport.js";
+import { type PostOptions, StreamableHttpTransport } from "./streamable-transport.js";
 import type { McpRequestContext } from "./types.js";
 
 export interface McpEndpointOptions {
@@ -37,9 +36,7 @@ export interface McpEndpointOptions {
 
 interface LiveSession {
   record: SessionRecord;
-  /** A URL the session was reached at, for the messages the endpoint feeds its transport itself. */
-  url: string;
-  transport: WebStandardStreamableHTTPServerTransport | SseServerTransport;
+  transport: StreamableHttpTransport | SseServerTransport;
   server: Server;
   /** Aborts every call of the session when it closes. */
   lifetime: AbortController;
@@ -53,6 +50,15 @@ type Message = { ok: true; messages: JSONRPCMessage[]; body: unknown };
 type Parsed = Message | { ok: false; response: Response };
 
 const SESSION_HEADER = "mcp-session-id";
+const PROTOCOL_HEADER = "mcp-protocol-version";
+
+function postOptions(request: Request): PostOptions {
+  return {
+    accept: request.headers.get("accept"),
+    protocolVersion: request.headers.get(PROTOCOL_HEADER),
+    signal: request.signal,
+  };
+}
 
 function newSessionId(): string {
   return randomBytes(24).toString("base64url");
@@ -142,20 +148,15 @@ export class McpEndpoint {
     const full = await this.full();
     if (full) return full;
     const sessionId = newSessionId();
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => sessionId,
-    });
+    const transport = new StreamableHttpTransport(sessionId);
     const client = sessionClient(parsed.messages[0] as JSONRPCMessage);
-    const session = await this.open(sessionId, "streamable-http", transport, context, {
-      url: request.url,
-      ...(client && { client }),
-    });
-    const body = parsed.body;
-    const response = await this.run(session, () =>
-      transport.handleRequest(request, { parsedBody: body }),
+    const session = await this.open(sessionId, "streamable-http", transport, context, client);
+    const messages = parsed.messages;
+    const response = await this.run(session, async () =>
+      transport.post(messages, postOptions(request)),
     );
-    // The SDK refused the initialize (bad version, wrong Accept...): the session never began.
-    if (transport.sessionId === undefined) await this.end(sessionId);
+    // The initialize was refused (wrong Accept...): the session never began.
+    if (response.status !== 200) await this.end(sessionId);
     return response;
   }
 
@@ -174,18 +175,16 @@ export class McpEndpoint {
       await this.broadcast({ type: "ended", session: id, from: this.self });
       return new Response(null, { status: 200 });
     }
-    const session = this.live.get(id) ?? (await this.revive(record, context, request.url));
+    const session = this.live.get(id) ?? (await this.revive(record, context));
     if (!session) return jsonRpcError(404, SESSION_NOT_FOUND, "Session not found");
     if (parsed) this.forwardCancels(id, parsed.messages);
-    const transport = session.transport as WebStandardStreamableHTTPServerTransport;
+    const transport = session.transport as StreamableHttpTransport;
     return this.run(session, async () => {
-      const response = await transport.handleRequest(
-        request,
-        parsed && { parsedBody: parsed.body },
-      );
-      return parsed && mayAnswerWithJson(request, parsed.messages)
-        ? answerWithJson(response, request.signal)
-        : response;
+      if (parsed) return transport.post(parsed.messages, postOptions(request));
+      const version = request.headers.get(PROTOCOL_HEADER);
+      return request.method === "GET"
+        ? transport.openStream(request.headers.get("accept"), version)
+        : transport.terminate(version);
     });
   }
 
@@ -203,7 +202,7 @@ export class McpEndpoint {
       context.messageUrl(sessionId),
       request.signal,
     );
-    await this.open(sessionId, "sse", transport, context, { url: request.url });
+    await this.open(sessionId, "sse", transport, context);
     return transport.response;
   }
 
@@ -341,13 +340,12 @@ export class McpEndpoint {
   private revive(
     record: SessionRecord,
     context: McpRequestContext,
-    url: string,
   ): Promise<LiveSession | undefined> {
     const { id, client } = record;
     if (!client || this.closed) return Promise.resolve(undefined);
     let reviving = this.reviving.get(id);
     if (!reviving) {
-      reviving = this.replay(record, client, context, url).finally(() => this.reviving.delete(id));
+      reviving = this.replay(record, client, context).finally(() => this.reviving.delete(id));
       this.reviving.set(id, reviving);
     }
     return reviving;
@@ -357,16 +355,13 @@ export class McpEndpoint {
     record: SessionRecord,
     client: NonNullable<SessionRecord["client"]>,
     context: McpRequestContext,
-    url: string,
   ): Promise<LiveSession | undefined> {
     const { id } = record;
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => id,
-    });
-    const session = this.attach(record, url, transport, context, true);
+    const transport = new StreamableHttpTransport(id);
+    const session = this.attach(record, transport, context, true);
     try {
       await session.server.connect(transport);
-      if (await replayHandshake(transport, id, client, url)) {
+      if (await replayHandshake(transport, client)) {
         this.live.set(id, session);
         this.logger.debug({ session: id.slice(0, 8), scope: record.scope }, "mcp session revived");
         return session;
@@ -390,7 +385,6 @@ export class McpEndpoint {
   /** A session's server over `transport`, not yet connected. */
   private attach(
     record: SessionRecord,
-    url: string,
     transport: LiveSession["transport"],
     context: McpRequestContext,
     revived: boolean,
@@ -405,7 +399,6 @@ export class McpEndpoint {
     );
     const session: LiveSession = {
       record,
-      url,
       transport,
       server,
       lifetime,
@@ -425,7 +418,7 @@ export class McpEndpoint {
     kind: SessionRecord["transport"],
     transport: LiveSession["transport"],
     context: McpRequestContext,
-    { url, client }: { url: string; client?: SessionRecord["client"] },
+    client?: SessionRecord["client"],
   ): Promise<LiveSession> {
     this.pending++;
     try {
@@ -439,7 +432,7 @@ export class McpEndpoint {
         lastSeenAt: now,
         ...(client && { client }),
       };
-      const session = this.attach(record, url, transport, context, false);
+      const session = this.attach(record, transport, context, false);
       await this.store.create(record);
       this.live.set(id, session);
       await session.server.connect(transport);
@@ -546,15 +539,7 @@ export class McpEndpoint {
     const session = this.live.get(message.session);
     if (session?.record.transport !== "streamable-http") return;
     if (message.type === "ended") return this.end(message.session, false);
-    await deliverCancel(
-      session.transport as WebStandardStreamableHTTPServerTransport,
-      message.session,
-      session.url,
-      message.requestId,
-      message.reason,
-    ).catch((error: unknown) =>
-      this.logger.debug({ err: String(error) }, "mcp endpoint: delivering a cancel failed"),
-    );
+    deliverCancel(session.transport as StreamableHttpTransport, message.requestId, message.reason);
   }
 }
 

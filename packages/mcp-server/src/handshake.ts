@@ -1,14 +1,15 @@
-import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { InitializeRequestSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import {
+  InitializeRequestSchema,
+  type JSONRPCMessage,
+  JSONRPCMessageSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import type { SessionClient } from "./session-store.js";
+import type { StreamableHttpTransport } from "./streamable-transport.js";
 
 /** A saved handshake larger than this (serialized) keeps only the version and the client's name. */
 const MAX_CLIENT_BYTES = 8 * 1024;
 const REPLAY_ID = "aiproxy-revive";
-const HEADERS = {
-  accept: "application/json, text/event-stream",
-  "content-type": "application/json",
-};
+const ACCEPT = "application/json, text/event-stream";
 
 /**
  * What to keep of an `initialize` request. A huge one is clipped: the
@@ -29,54 +30,39 @@ export function sessionClient(message: JSONRPCMessage): SessionClient | undefine
 }
 
 /**
- * Brings a fresh transport (whose `sessionIdGenerator` returns `id`) and the
- * server connected to it to where the original session stood after its
- * handshake: the client's `initialize` then `notifications/initialized`,
- * through the SDK's own request path, answers discarded. False if the SDK
- * refused either (a record that does not parse, a version it dropped).
+ * Brings a fresh transport and the server connected to it to where the
+ * original session stood after its handshake: the client's `initialize`
+ * then `notifications/initialized`, through the server's own request path,
+ * answers discarded. False if the server refused it (a record that does not
+ * parse, a version it dropped).
  */
 export async function replayHandshake(
-  transport: WebStandardStreamableHTTPServerTransport,
-  id: string,
+  transport: StreamableHttpTransport,
   client: SessionClient,
-  url: string,
 ): Promise<boolean> {
   const initialize = { jsonrpc: "2.0", id: REPLAY_ID, method: "initialize", params: client };
-  if (!InitializeRequestSchema.safeParse(initialize).success) return false;
-  const first = await transport.handleRequest(
-    new Request(url, { method: "POST", headers: HEADERS }),
-    {
-      parsedBody: initialize,
-    },
-  );
-  // Read to its end: the stream closes once the answer is written.
-  const answer = await first.text();
-  if (first.status !== 200 || transport.sessionId !== id || !answer.includes('"result"'))
-    return false;
-  const initialized = { jsonrpc: "2.0", method: "notifications/initialized" };
-  const second = await transport.handleRequest(
-    new Request(url, { method: "POST", headers: { ...HEADERS, "mcp-session-id": id } }),
-    { parsedBody: initialized },
-  );
-  return second.status === 202;
+  const message = JSONRPCMessageSchema.safeParse(initialize);
+  if (!message.success || !InitializeRequestSchema.safeParse(initialize).success) return false;
+  const answer = await transport.post([message.data], {
+    accept: ACCEPT,
+    protocolVersion: null,
+  });
+  if (answer.status !== 200 || !(await answer.text()).includes('"result"')) return false;
+  transport.deliver([{ jsonrpc: "2.0", method: "notifications/initialized" }]);
+  return true;
 }
 
-/** A client's cancel as the SDK reads it, delivered to a session held here. */
-export async function deliverCancel(
-  transport: WebStandardStreamableHTTPServerTransport,
-  id: string,
-  url: string,
+/** A client's cancel as the server reads it, delivered to a session held here. */
+export function deliverCancel(
+  transport: StreamableHttpTransport,
   requestId: string | number,
   reason: string | undefined,
-): Promise<void> {
-  const cancelled = {
-    jsonrpc: "2.0",
-    method: "notifications/cancelled",
-    params: { requestId, ...(reason !== undefined && { reason }) },
-  };
-  const response = await transport.handleRequest(
-    new Request(url, { method: "POST", headers: { ...HEADERS, "mcp-session-id": id } }),
-    { parsedBody: cancelled },
-  );
-  await response.body?.cancel();
+): void {
+  transport.deliver([
+    {
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId, ...(reason !== undefined && { reason }) },
+    },
+  ]);
 }

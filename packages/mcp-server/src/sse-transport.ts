@@ -1,8 +1,7 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { EVENT_STREAM_HEADERS, EventStream } from "./event-stream.js";
 
-const encoder = new TextEncoder();
-/** A comment line now and then, so proxies do not cut an idle stream. */
 const KEEP_ALIVE_MS = 15_000;
 
 /**
@@ -15,39 +14,27 @@ export class SseServerTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   readonly response: Response;
-  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private readonly stream: EventStream;
   private closed = false;
-  private readonly keepAlive: NodeJS.Timeout;
 
   constructor(
     readonly sessionId: string,
     messageUrl: string,
     signal: AbortSignal,
   ) {
-    const stream = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.controller = controller;
-        controller.enqueue(encoder.encode(`event: endpoint\ndata: ${messageUrl}\n\n`));
-      },
-      cancel: () => void this.close(),
+    this.stream = new EventStream(() => void this.close(), {
+      keepAliveMs: KEEP_ALIVE_MS,
+      first: `event: endpoint\ndata: ${messageUrl}\n\n`,
     });
-    this.keepAlive = setInterval(() => this.write(": keep-alive\n\n"), KEEP_ALIVE_MS);
-    this.keepAlive.unref();
     signal.addEventListener("abort", () => void this.close(), { once: true });
-    this.response = new Response(stream, {
-      headers: {
-        "content-type": "text/event-stream",
-        "cache-control": "no-cache, no-transform",
-        connection: "keep-alive",
-      },
-    });
+    this.response = new Response(this.stream.body, { headers: EVENT_STREAM_HEADERS });
   }
 
   async start(): Promise<void> {}
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new Error("Not connected");
-    this.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    this.stream.message(message);
   }
 
   /** A POSTed message (or batch), already parsed and checked by the endpoint. */
@@ -58,21 +45,7 @@ export class SseServerTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.keepAlive);
-    try {
-      this.controller.close();
-    } catch {
-      // Already closed by the reader's cancel.
-    }
+    this.stream.close();
     this.onclose?.();
-  }
-
-  private write(chunk: string): void {
-    if (this.closed) return;
-    try {
-      this.controller.enqueue(encoder.encode(chunk));
-    } catch {
-      void this.close();
-    }
   }
 }
