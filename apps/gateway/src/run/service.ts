@@ -243,8 +243,11 @@ function toolStrategy({ assistant, toolBackend }: AssistantLease): ToolStrategy 
   return undefined;
 }
 
+/** The fields that are set (options read `"x" in`), without the entries/fromEntries arrays per request. */
 function definedOnly<T extends Record<string, unknown>>(obj: T): Partial<T> {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const out: Partial<T> = {};
+  for (const key in obj) if (obj[key] !== undefined) out[key] = obj[key];
+  return out;
 }
 
 interface RunLog {
