@@ -313,6 +313,26 @@ describe("McpEndpoint session lifecycle", () => {
     await expect(client.callTool({ name: "never-shown" })).rejects.toThrow(/Unknown tool/);
   });
 
+  it("a session that ends aborts the calls still running in it", async () => {
+    const fake = fakeSource();
+    const e = endpoint();
+    const ctx = context("a", fake.source);
+    const { client, transport } = await connect(e, ctx);
+    let sawProgress!: () => void;
+    const started = new Promise<void>((resolve) => {
+      sawProgress = resolve;
+    });
+    const call = client.callTool({ name: "slow" }, undefined, { onprogress: () => sawProgress() });
+    call.catch(() => {});
+    await started;
+    const ended = await e.handle(
+      new Request(BASE, { method: "DELETE", headers: { "mcp-session-id": transport.sessionId! } }),
+      ctx,
+    );
+    expect(ended.status).toBe(200);
+    await fake.aborted;
+  });
+
   it("DELETE ends the session; the id is then unknown", async () => {
     const { source } = fakeSource();
     const e = endpoint();

@@ -51,7 +51,9 @@ function toCallToolResult(result: ToolResult): CallToolResult {
 /**
  * One SDK `Server` per session over `source`. Ping and cancellation are the
  * SDK's: a client's `notifications/cancelled` aborts the handler's signal,
- * which reaches the call behind.
+ * which reaches the call behind, and so does closing the server (the SDK
+ * aborts every handler in flight then), so a handler needs no signal of its
+ * own for the session's end. `lifetime` bounds the re-listing done on change.
  */
 export function createSessionServer(
   source: McpSource,
@@ -83,11 +85,11 @@ export function createSessionServer(
   server.setRequestHandler(SetLevelRequestSchema, async () => ({}));
 
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => ({
-    tools: await listTools(AbortSignal.any([extra.signal, lifetime])),
+    tools: await listTools(extra.signal),
   }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const signal = AbortSignal.any([extra.signal, lifetime]);
+    const signal = extra.signal;
     const { name } = request.params;
     // A tool the caller was not shown is not called, even if the toolset could route it.
     if (!listed?.names.has(name) && !seen.has(name)) await listTools(signal);
@@ -123,25 +125,25 @@ export function createSessionServer(
   const { prompts, resources } = source;
   if (prompts) {
     server.setRequestHandler(ListPromptsRequestSchema, async (_r, extra) => ({
-      prompts: await prompts.list({ signal: AbortSignal.any([extra.signal, lifetime]) }),
+      prompts: await prompts.list({ signal: extra.signal }),
     }));
     server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
       prompts.get(request.params.name, request.params.arguments ?? {}, {
-        signal: AbortSignal.any([extra.signal, lifetime]),
+        signal: extra.signal,
       }),
     );
   }
   if (resources) {
     server.setRequestHandler(ListResourcesRequestSchema, async (_r, extra) => ({
-      resources: await resources.list({ signal: AbortSignal.any([extra.signal, lifetime]) }),
+      resources: await resources.list({ signal: extra.signal }),
     }));
     server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_r, extra) => ({
       resourceTemplates: await resources.templates({
-        signal: AbortSignal.any([extra.signal, lifetime]),
+        signal: extra.signal,
       }),
     }));
     server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
-      resources.read(request.params.uri, { signal: AbortSignal.any([extra.signal, lifetime]) }),
+      resources.read(request.params.uri, { signal: extra.signal }),
     );
   }
 

@@ -54,18 +54,19 @@ export class MemorySessionStore implements SessionStore {
   private readonly records = new Map<string, SessionRecord>();
   private readonly listeners = new Set<(message: SessionBroadcast) => void>();
 
+  // Records are kept frozen and replaced, never changed, so `get` (once per request) needs no copy.
   async create(record: SessionRecord): Promise<void> {
-    this.records.set(record.id, structuredClone(record));
+    this.records.set(record.id, deepFreeze(structuredClone(record)));
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
-    const record = this.records.get(id);
-    return record && structuredClone(record);
+    return this.records.get(id);
   }
 
   async touch(id: string, at: number): Promise<void> {
     const record = this.records.get(id);
-    if (record) record.lastSeenAt = Math.max(record.lastSeenAt, at);
+    if (record && at > record.lastSeenAt)
+      this.records.set(id, Object.freeze({ ...record, lastSeenAt: at }));
   }
 
   async delete(id: string): Promise<void> {
@@ -88,4 +89,12 @@ export class MemorySessionStore implements SessionStore {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }

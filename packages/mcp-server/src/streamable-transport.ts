@@ -3,7 +3,6 @@ import type {
   TransportSendOptions,
 } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
-  isInitializeRequest,
   isJSONRPCRequest,
   type JSONRPCMessage,
   type RequestId,
@@ -28,6 +27,11 @@ const STANDALONE_KEEP_ALIVE_MS = 15_000;
 
 function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId } {
   return "id" in message && ("result" in message || "error" in message);
+}
+
+/** By method only: the server validates the request itself (the SDK's check is a schema parse per message). */
+function isInitialize(message: JSONRPCMessage): boolean {
+  return "method" in message && message.method === "initialize" && "id" in message;
 }
 
 function asksForProgress(message: JSONRPCMessage): boolean {
@@ -153,7 +157,7 @@ export class StreamableHttpTransport implements Transport {
         ErrorCode.InvalidRequest,
         `Invalid Request: Batch must not exceed ${MAX_BATCH} messages`,
       );
-    const initializing = messages.some(isInitializeRequest);
+    const initializing = messages.some(isInitialize);
     if (initializing) {
       if (this.initialized || messages.length > 1)
         return jsonRpcError(

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { extractCredentials } from "@aiproxy/auth";
+import { credentialHash } from "../responses/owner.js";
 
 /**
  * Who owns an MCP session: the auth provider that accepted the caller and
@@ -7,8 +6,5 @@ import { extractCredentials } from "@aiproxy/auth";
  * accepts, cannot use the session; with auth off every caller is one owner.
  */
 export function sessionOwner(provider: string, request: Request): string {
-  const hash = createHash("sha256");
-  hash.update(`mcp\0${provider}`);
-  for (const credential of extractCredentials(request)) hash.update(`\0${credential}`);
-  return hash.digest("base64url");
+  return credentialHash(`mcp\0${provider}`, request);
 }

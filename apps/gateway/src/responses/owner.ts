@@ -18,7 +18,12 @@ const MAX_OWNERS = 1024;
  * auth off every caller is the same owner.
  */
 export function ownerOf(caller: Caller | undefined, request: Request): string {
-  let input = caller?.provider ?? "none";
+  return credentialHash(caller?.provider ?? "none", request);
+}
+
+/** `scope` and the credentials `request` presents, hashed (memoized). */
+export function credentialHash(scope: string, request: Request): string {
+  let input = scope;
   for (const credential of extractCredentials(request)) input += `\0${credential}`;
   let owner = owners.get(input);
   if (owner === undefined) {
