@@ -1,7 +1,7 @@
 import { AbortedError, AiProxyError, abortError, TimeoutError, UpstreamError } from "../errors.js";
 import { redactSecrets } from "../redact.js";
 import { parseRetryAfter } from "./retry-after.js";
-import { deadline, linkSignals, sleep } from "./signals.js";
+import { type Deadline, deadline, sleep } from "./signals.js";
 
 export interface RetryPolicy {
   /** Retries after the first attempt. Default 2. */
@@ -79,15 +79,20 @@ export async function fetchUpstream(
 ): Promise<UpstreamResponse> {
   const { maxRetries = 2, baseDelayMs = 500, maxDelayMs = 20_000 } = options.retry ?? {};
   const doFetch = options.fetch ?? fetch;
-  const overall = deadline(options.timeoutMs ?? 600_000, options.signal, "Upstream request");
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  // Without a timer of its own (an exchange passes its deadline's signal and
+  // Infinity) the overall signal is the caller's: one AbortController less.
+  const overall: Deadline =
+    options.signal && !(timeoutMs > 0 && Number.isFinite(timeoutMs))
+      ? { signal: options.signal, clear() {} }
+      : deadline(timeoutMs, options.signal, "Upstream request");
   const secrets = options.secrets ?? [];
   try {
     for (let attempt = 0; ; attempt++) {
       let error: AiProxyError;
       // fetch ties the body to the signal it was given, so that signal must keep
       // following the overall one after the headers: only the connect timer stops there.
-      const connect = deadline(options.connectTimeoutMs ?? 30_000, undefined, "Upstream connect");
-      const attemptSignal = linkSignals(overall.signal, connect.signal);
+      const connect = connectDeadline(options.connectTimeoutMs ?? 30_000, overall.signal);
       const startedAt = performance.now();
       const report = (status: number, failure?: AiProxyError) => {
         const info: AttemptInfo = {
@@ -106,10 +111,10 @@ export async function fetchUpstream(
           redirect: "error",
           window: null,
           ...init,
-          signal: attemptSignal.signal,
+          signal: connect.signal,
         });
         if (response.ok) {
-          connect.clear();
+          connect.stopTimer();
           report(response.status);
           // The body is read under the overall deadline, not the connect one.
           return { response, signal: overall.signal, release: () => overall.clear() };
@@ -117,12 +122,10 @@ export async function fetchUpstream(
         // A stalled error body counts against the connect timer, like missing headers.
         error = await upstreamErrorFrom(response, secrets);
         connect.clear();
-        attemptSignal.unlink();
         if (overall.signal.aborted) throw abortError(overall.signal);
         report(response.status, error);
       } catch (cause) {
         connect.clear();
-        attemptSignal.unlink();
         if (overall.signal.aborted) {
           report(0, abortError(overall.signal));
           throw abortError(overall.signal);
@@ -161,6 +164,37 @@ export async function fetchUpstream(
     overall.clear();
     throw error;
   }
+}
+
+/**
+ * One attempt's signal: it follows `overall` and, until `stopTimer()`, the
+ * connect timeout (a TimeoutError reason). One AbortController where a
+ * connect deadline linked with the overall signal took two and three listeners.
+ */
+function connectDeadline(ms: number, overall: AbortSignal): Deadline & { stopTimer(): void } {
+  const controller = new AbortController();
+  const onOverallAbort = () => controller.abort(overall.reason);
+  if (overall.aborted) controller.abort(overall.reason);
+  else overall.addEventListener("abort", onOverallAbort, { once: true });
+  let timer =
+    ms > 0 && Number.isFinite(ms)
+      ? setTimeout(
+          () => controller.abort(new TimeoutError(`Upstream connect timed out after ${ms} ms`)),
+          ms,
+        )
+      : undefined;
+  const stopTimer = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+  return {
+    signal: controller.signal,
+    stopTimer,
+    clear() {
+      stopTimer();
+      overall.removeEventListener("abort", onOverallAbort);
+    },
+  };
 }
 
 /** fetch's error for a redirect under `redirect: "error"`. */
