@@ -33,8 +33,8 @@ function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer().once("error", reject);
     server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
 }
@@ -120,7 +120,7 @@ const result = {
   replicas: 3,
   p50_ms: +at(0.5).toFixed(1),
   p99_ms: +at(0.99).toFixed(1),
-  max_ms: +sorted.at(-1).toFixed(1),
+  max_ms: +(sorted.at(-1) ?? Number.NaN).toFixed(1),
   measured: new Date().toISOString(),
 };
 writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);

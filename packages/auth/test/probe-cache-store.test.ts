@@ -51,7 +51,7 @@ describe("an injected cache store", () => {
     await expect.poll(() => entries.size).toBe(1);
     expect(await probe(store).authenticate(withKey(KEY))).toMatchObject({ ok: true });
     expect(apiman.requests).toHaveLength(1);
-    const [[id, entry]] = [...entries] as [[string, { ttlMs: number }]];
+    const [[id, entry]] = [...entries] as unknown as [[string, { ttlMs: number }]];
     expect(id).not.toContain(KEY);
     expect(entry.ttlMs).toBe(60_000);
   });

@@ -137,6 +137,25 @@ describe("normalized output types", () => {
           proxy_api_keys: string[];
           apiman?: ExpectedApiman;
           responses: { ttl: number; max_stored: number };
+          telemetry: {
+            metrics: { enabled: boolean; api_key?: string };
+            traces: {
+              otlp_endpoint?: string;
+              service_name?: string;
+              capture_message_content?: boolean;
+            };
+          };
+          state: {
+            store: "file" | "redis";
+            redis_url?: string;
+            key_prefix: string;
+            resync_interval: number;
+          };
+          mcp_endpoint: {
+            session_idle_timeout: number;
+            max_sessions: number;
+            max_message_size: number;
+          };
           backends: Record<string, ExpectedBackend>;
           mcp_servers: Record<string, ExpectedMcpServer>;
           assistants: Record<string, ExpectedAssistant>;
