@@ -128,6 +128,32 @@ describe("pass-through table", () => {
   });
 });
 
+describe("issue 16's MCP targets", () => {
+  const mcp = (target, concurrency, rps, p50) => ({ target, concurrency, rps, p50, p99: p50 * 3 });
+  it("judges /mcp against direct stdio, with the MCP floor beside it", () => {
+    const results = {
+      settings: { connections: [64] },
+      scenarios: {
+        mcp: {
+          rows: [
+            mcp("direct (stdio)", 64, 20000, 1.5),
+            mcp("MCP floor", 64, 1000, 40),
+            mcp("gateway /mcp", 64, 900, 60),
+            mcp("direct (stdio)", 1, 6000, 0.1),
+            mcp("MCP floor", 1, 600, 1.3),
+            mcp("gateway /mcp", 1, 500, 0.9),
+          ],
+        },
+      },
+    };
+    const table = targetsSection(results).join("\n");
+    expect(table).toContain("| p50 added at 1 caller ≤ 1 ms | 0.80 ms | 1.20 ms | met |");
+    expect(table).toContain(
+      "| throughput at 64 callers ≥ 80% of direct | 4.5% | 5.0% | **missed** |",
+    );
+  });
+});
+
 describe("new sections", () => {
   it("reports open-loop latency added over direct at the same rate", () => {
     const table = openLoopTable([
