@@ -1,4 +1,12 @@
 import * as z from "zod";
+import {
+  type ApiKeyGrant,
+  apiKeyGrantsSchema,
+  grantReferenceIssues,
+  type LocatedGrant,
+  mergeGrants,
+  proxyApiKeysSchema,
+} from "./api-keys.js";
 import { apimanProbeFields, apimanSchema, apimanTrustedHeaderFields } from "./apiman.js";
 import { type AssistantParams, assistantFields, assistantSchema } from "./assistant.js";
 import { backendBranches, backendSchema } from "./backend.js";
@@ -19,13 +27,7 @@ import {
   responsesFields,
   responsesSchema,
 } from "./responses.js";
-import {
-  adminFields,
-  adminSchema,
-  proxyApiKeysSchema,
-  serverFields,
-  serverSchema,
-} from "./server.js";
+import { adminFields, adminSchema, serverFields, serverSchema } from "./server.js";
 import { stateFields, stateSchema } from "./state.js";
 import { telemetryFields, telemetrySchema } from "./telemetry.js";
 
@@ -33,6 +35,7 @@ const SECTIONS = [
   "server",
   "admin",
   "proxy_api_keys",
+  "api_key_grants",
   "apiman",
   "responses",
   "telemetry",
@@ -47,6 +50,7 @@ const configFields = z.object({
   server: serverSchema,
   admin: adminSchema,
   proxy_api_keys: proxyApiKeysSchema,
+  api_key_grants: apiKeyGrantsSchema,
   apiman: apimanSchema.optional(),
   responses: responsesSchema.default({
     ttl: DEFAULT_RESPONSES_TTL_SECONDS,
@@ -82,31 +86,51 @@ export const configSchema = z.preprocess(
       delete out.apiman;
     return out;
   },
-  configFields.superRefine(
-    (config, ctx) => {
-      if (!isPlainObject(config)) return;
-      const names = (section: unknown) =>
-        isPlainObject(section)
-          ? (collectionMeta.get(section)?.names ?? new Set(Object.keys(section)))
-          : new Set<string>();
-      const assistants = isPlainObject(config.assistants)
-        ? collectionMeta.get(config.assistants)?.entries
-        : undefined;
-      if (!assistants) return;
-      for (const issue of referenceIssues(
-        assistants,
-        names(config.backends),
-        names(config.mcp_servers),
-      ))
-        ctx.addIssue({
-          code: "custom",
-          path: ["assistants", ...issue.path],
-          message: issue.message,
-        });
-    },
-    // Also when other parts failed: every problem goes in one error.
-    { when: () => true },
-  ),
+  configFields
+    .superRefine(
+      (config, ctx) => {
+        if (!isPlainObject(config)) return;
+        const names = (section: unknown) =>
+          isPlainObject(section)
+            ? (collectionMeta.get(section)?.names ?? new Set(Object.keys(section)))
+            : new Set<string>();
+        const grants: LocatedGrant[] = [
+          ...(isPlainObject(config.proxy_api_keys) && Array.isArray(config.proxy_api_keys.grants)
+            ? config.proxy_api_keys.grants
+            : []),
+          ...(Array.isArray(config.api_key_grants) ? config.api_key_grants : []),
+        ];
+        for (const issue of grantReferenceIssues(
+          grants,
+          names(config.assistants),
+          names(config.mcp_servers),
+        ))
+          ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+        const assistants = isPlainObject(config.assistants)
+          ? collectionMeta.get(config.assistants)?.entries
+          : undefined;
+        if (!assistants) return;
+        for (const issue of referenceIssues(
+          assistants,
+          names(config.backends),
+          names(config.mcp_servers),
+        ))
+          ctx.addIssue({
+            code: "custom",
+            path: ["assistants", ...issue.path],
+            message: issue.message,
+          });
+      },
+      // Also when other parts failed: every problem goes in one error.
+      { when: () => true },
+    )
+    .transform(({ server, admin, proxy_api_keys, api_key_grants, ...rest }) => ({
+      server,
+      admin,
+      proxy_api_keys: proxy_api_keys.keys,
+      api_key_grants: mergeGrants(proxy_api_keys.grants, api_key_grants),
+      ...rest,
+    })),
 );
 
 export type AiProxyConfig = z.output<typeof configSchema>;
@@ -123,6 +147,7 @@ export type McpRemoteServerConfig = Exclude<McpServerConfig, { transport: "stdio
 export type AssistantConfig = z.output<typeof assistantSchema>;
 export type { AssistantParams };
 export type ApimanConfig = z.output<typeof apimanSchema>;
+export type { ApiKeyGrant };
 
 /** What the admin API accepts as bodies (before aliases and defaults). */
 export type BackendInput = z.input<(typeof backendBranches)[number]>;

@@ -13,7 +13,9 @@ export interface EnvIssue extends ConfigIssue {
  * written as `["${KEY_1}", "${KEY_2}"]` and only the set ones count.
  */
 function emptyAllowed(path: readonly PathSegment[]): boolean {
-  return path[0] === "proxy_api_keys" && path.length <= 2;
+  return (
+    path[0] === "proxy_api_keys" && (path.length <= 2 || (path.length === 3 && path[2] === "key"))
+  );
 }
 
 /** Defaults may hold references; this bounds the recursion that expands them. */
@@ -54,7 +56,7 @@ function pathOf(at: PathLink | undefined): PathSegment[] {
 /**
  * `expandEnvCollect` that throws a ConfigError listing every problem. Paths
  * are relative to `value`, which is taken to be a whole config: an unset
- * variable is allowed (it becomes "") only in `proxy_api_keys` entries.
+ * variable is allowed (it becomes "") only in `proxy_api_keys` entries (a map's `key`).
  */
 export function expandEnv(value: unknown, env: Env = process.env): unknown {
   const result = expandEnvCollect(value, env);

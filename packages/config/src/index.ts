@@ -5,6 +5,7 @@ export {
   type AdminConfig,
   type AdminInput,
   type AiProxyConfig,
+  type ApiKeyGrant,
   type ApimanConfig,
   type ApimanInput,
   type AssistantConfig,

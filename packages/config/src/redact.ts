@@ -1,6 +1,6 @@
 import { REDACTED, redactUrl } from "@aiproxy/core";
 import type { PathSegment } from "./errors.js";
-import { isSecretPath } from "./secrets.js";
+import { isGrantContainer, isSecretPath } from "./secrets.js";
 import { mapTree } from "./walk.js";
 
 const URL_FIELDS = new Set(["base_url", "url", "gateway_url", "redis_url"]);
@@ -18,15 +18,15 @@ const PREFIX_LENGTH = 5;
 /**
  * A deep copy of a config (normalized, or raw in list or map style) with
  * every secret replaced by REDACTED: backend api_key, credential-like header
- * values, MCP server env values, admin.api_key, proxy_api_keys,
- * apiman.secret, pinned tool arguments with credential-like names, the
+ * values, MCP server env values, admin.api_key, proxy_api_keys
+ * (a grant's `key`; its lists of names stay), api_key_grants keys, apiman.secret, pinned tool arguments with credential-like names, the
  * value after a `--token`-like flag in args, and passwords or credential-like
  * query parameters in URLs. Empty and absent values stay as they are, so a
  * reader can tell "not set" from "set". Any nesting depth is safe.
  */
 export function redact<T>(config: T): T {
   return mapTree(config, [] as readonly PathSegment[], (node, path) => {
-    if (isSecretPath(path)) return { value: hide(node) };
+    if (isSecretPath(path) && !isGrantContainer(path, node)) return { value: hide(node) };
     if (isArgs(path) && Array.isArray(node)) return { value: redactArgs(node) };
     if (typeof node === "string" && path.length <= 3 && URL_FIELDS.has(String(path.at(-1))))
       return { value: redactUrl(node) };

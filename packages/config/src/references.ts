@@ -1,3 +1,4 @@
+import { grantReferenceIssues } from "./api-keys.js";
 import type { AiProxyConfig } from "./config.js";
 import { type ConfigIssue, formatPath, type PathSegment } from "./errors.js";
 
@@ -42,7 +43,8 @@ export function referenceIssues(
 
 /**
  * Cross-entry problems in a normalized config: an assistant naming a backend
- * or MCP server that does not exist, or an entry whose `name` differs from
+ * or MCP server that does not exist, a key's grant naming an assistant or MCP
+ * server that does not exist, or an entry whose `name` differs from
  * its key. For the admin API to re-check after a change; paths are by name,
  * e.g. `assistants.demo.backend`.
  */
@@ -65,6 +67,14 @@ export function validateReferences(config: AiProxyConfig): ConfigIssue[] {
     ...referenceIssues(
       assistants,
       new Set(Object.keys(config.backends ?? {})),
+      new Set(Object.keys(config.mcp_servers ?? {})),
+    ),
+    ...grantReferenceIssues(
+      (config.api_key_grants ?? []).map((grant, index) => ({
+        ...grant,
+        at: ["api_key_grants", index],
+      })),
+      new Set(Object.keys(config.assistants ?? {})),
       new Set(Object.keys(config.mcp_servers ?? {})),
     ),
   );

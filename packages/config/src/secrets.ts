@@ -4,6 +4,16 @@ import type { PathSegment } from "./errors.js";
 export const SECRET_NAME = /auth|key|token|secret|password|passwd|cookie|session|credential/i;
 
 /**
+ * Whether a node at a secret path is a grant map (or the list holding them),
+ * whose own fields are judged one by one: only its `key` is secret.
+ */
+export function isGrantContainer(path: readonly PathSegment[], node: unknown): boolean {
+  if (typeof node !== "object" || node === null) return false;
+  if (path[0] === "proxy_api_keys") return path.length <= 2;
+  return path[0] === "api_key_grants" && path.length === 2;
+}
+
+/**
  * Whether the value at `path` (in raw or normalized config) is a secret, so
  * that it is redacted and never echoed in an error message.
  */
@@ -27,7 +37,9 @@ function isSecretInEntry(path: readonly PathSegment[]): boolean {
 
 function isSecretInConfig(path: readonly PathSegment[]): boolean {
   const [section, , field, sub] = path;
-  if (section === "proxy_api_keys") return true;
+  // A whole entry (a key, or a grant map judged by the redactor field by field), or a grant's key.
+  if (section === "proxy_api_keys") return path.length <= 2 || path[2] === "key";
+  if (section === "api_key_grants") return path.length === 2 || path[2] === "key";
   if (section === "admin") return path[1] === "api_key";
   if (section === "apiman") return path[1] === "secret";
   if (section === "telemetry") return path[2] === "api_key";

@@ -45,6 +45,3 @@ export const adminFields = z.object({
 });
 
 export const adminSchema = z.preprocess((value) => withoutBlanks(value), adminFields);
-
-/** One key, several comma-separated ones (what an env var holds), or a list; blanks dropped. */
-export const proxyApiKeysSchema = stringList(true);

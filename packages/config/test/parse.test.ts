@@ -30,6 +30,7 @@ describe("parseConfig: defaults", () => {
       },
       admin: {},
       proxy_api_keys: [],
+      api_key_grants: [],
       responses: { ttl: 3600, max_stored: 10_000 },
       telemetry: { metrics: { enabled: true }, traces: {} },
       state: { store: "file", key_prefix: "aiproxy:", resync_interval: 5 },

@@ -135,6 +135,7 @@ describe("normalized output types", () => {
           server: ExpectedServer;
           admin: ExpectedAdmin;
           proxy_api_keys: string[];
+          api_key_grants: Array<{ key: string; assistants?: string[]; mcp_servers?: string[] }>;
           apiman?: ExpectedApiman;
           responses: { ttl: number; max_stored: number };
           telemetry: {
