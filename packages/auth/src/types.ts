@@ -7,7 +7,18 @@ export interface AuthContext {
   signal?: AbortSignal;
 }
 
-export type AuthDecision = { ok: true; provider: string } | { ok: false; reason: string };
+export type AuthDecision =
+  | {
+      ok: true;
+      provider: string;
+      /**
+       * Which of the provider's keys matched, for providers that hold a list
+       * (`staticKeys`: the index in the list it was given), so a caller can look
+       * up what that key may do. Never the key itself.
+       */
+      keyIndex?: number;
+    }
+  | { ok: false; reason: string };
 
 /** One way of accepting a request. A provider refuses rather than throws; a throw counts as a refusal. */
 export interface AuthProvider {

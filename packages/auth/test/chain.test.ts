@@ -39,9 +39,11 @@ describe("createAuthChain", () => {
   it("accepts when any provider accepts", async () => {
     const chain = createAuthChain([refusing, staticKeys([KEY])]);
     expect(chain.open).toBe(false);
+    // The chain hands on the provider's whole decision, which key matched included.
     expect(await chain.authenticate(clientRequest({ "x-api-key": KEY }))).toEqual({
       ok: true,
       provider: "static_keys",
+      keyIndex: 0,
     });
   });
 

@@ -343,7 +343,7 @@ describe("single flight", () => {
     });
     const chain = createAuthChain([staticKeys([KEY]), slowProbe]);
     const decision = chain.authenticate(clientRequest({ authorization: `Bearer ${KEY}` }));
-    expect(await decision).toEqual({ ok: true, provider: "static_keys" });
+    expect(await decision).toEqual({ ok: true, provider: "static_keys", keyIndex: 0 });
     expect(signals).toHaveLength(1);
     const aborted = await fetches[0];
     expect(signals[0]!.aborted).toBe(true);

@@ -25,10 +25,23 @@ describe("staticKeys", () => {
     expect(await provider.authenticate(context(["sk-beta-0002"]))).toEqual({
       ok: true,
       provider: "static_keys",
+      keyIndex: 2,
     });
     expect(await provider.authenticate(context(["wrong", "sk-alpha-0001"]))).toMatchObject({
       ok: true,
     });
+  });
+
+  it("says which key matched, by its index in the list given (blanks counted)", async () => {
+    expect(await provider.authenticate(context(["wrong", "sk-alpha-0001"]))).toMatchObject({
+      keyIndex: 0,
+    });
+    // Two good keys: the first credential (Bearer before X-API-Key) decides.
+    expect(await provider.authenticate(context(["sk-beta-0002", "sk-alpha-0001"]))).toMatchObject({
+      keyIndex: 2,
+    });
+    const duplicated = staticKeys(["k", "k"]);
+    expect(await duplicated.authenticate(context(["k"]))).toMatchObject({ keyIndex: 0 });
   });
 
   it("refuses a prefix, an extension, another case and nothing", async () => {
