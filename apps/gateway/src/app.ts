@@ -10,6 +10,7 @@ import { RequestLog } from "./console/request-log.js";
 import { consoleStatic } from "./console/static.js";
 import { requestTailRoutes } from "./console/tail-route.js";
 import type { GatewayEnv } from "./env.js";
+import { grantLookup, mayUse } from "./grants.js";
 import { limitBody } from "./http/body-limit.js";
 import { clip } from "./http/clip.js";
 import { errorResponse } from "./http/errors.js";
@@ -58,6 +59,8 @@ export interface AppOptions {
 /** The gateway's routes, framework-level middleware and error shapes. */
 export function createApp(options: AppOptions): Hono<GatewayEnv> {
   const { registry, auth, logger } = options;
+  // The config the auth chain's keys came from: the one the registry opened with.
+  const grantOf = grantLookup(registry.config);
   const app = new Hono<GatewayEnv>();
 
   app.use("*", async (c, next) => {
@@ -157,23 +160,34 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
         ? anthropicUnauthorized(logger, c.get("requestId"))
         : unauthorizedResponse();
     }
-    c.set("caller", { provider: decision.provider });
+    const grant = grantOf(decision);
+    c.set(
+      "caller",
+      grant ? { provider: decision.provider, grant } : { provider: decision.provider },
+    );
     await next();
   });
 
-  app.get("/v1/models", (c) =>
-    c.req.header("anthropic-version") !== undefined
-      ? c.json(anthropicModelList(registry))
+  app.get("/v1/models", (c) => {
+    const caller = c.get("caller");
+    const visible = (name: string) => mayUse(caller, name);
+    return c.req.header("anthropic-version") !== undefined
+      ? c.json(anthropicModelList(registry, visible))
       : c.json({
           object: "list",
-          data: registry.assistantNames().map((name) => model(registry, name)),
-        }),
-  );
+          data: registry
+            .assistantNames()
+            .filter(visible)
+            .map((name) => model(registry, name)),
+        });
+  });
   app.get("/v1/models/:name", (c) => {
     const name = c.req.param("name");
-    if (c.req.header("anthropic-version") !== undefined && registry.isListed(name))
+    // Outside the caller's grant is answered as not existing.
+    const listed = registry.isListed(name) && mayUse(c.get("caller"), name);
+    if (c.req.header("anthropic-version") !== undefined && listed)
       return c.json(anthropicModel(registry, name));
-    if (!registry.isListed(name))
+    if (!listed)
       throw new NotFoundError({
         message: `The model '${clip(name)}' does not exist`,
         param: "model",
@@ -207,6 +221,7 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
     mcpRoutes({
       registry,
       auth,
+      grantOf,
       logger,
       corsOrigins: options.corsOrigins,
       bindHost: () => options.serverSettings?.().host,

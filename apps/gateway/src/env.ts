@@ -1,6 +1,10 @@
+import type { Grant } from "./grants.js";
+
 /** Who is calling, as the auth chain decided: the provider that accepted the request. */
 export interface Caller {
   provider: string;
+  /** What the caller's proxy key is limited to (`proxy_api_keys` maps); absent: everything. */
+  grant?: Grant;
 }
 
 /** What middleware hands to handlers through `c.set` / `c.get`, typed once for the whole app. */

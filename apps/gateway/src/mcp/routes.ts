@@ -1,4 +1,4 @@
-import type { AuthChain } from "@aiproxy/auth";
+import type { AuthChain, AuthDecision } from "@aiproxy/auth";
 import type { McpEndpointConfig } from "@aiproxy/config";
 import type { Logger } from "@aiproxy/core";
 import {
@@ -10,6 +10,7 @@ import {
 } from "@aiproxy/mcp-server";
 import { type Context, Hono } from "hono";
 import type { GatewayEnv } from "../env.js";
+import { type Grant, mayUse } from "../grants.js";
 import type { Registry } from "../registry/registry.js";
 import { VERSION } from "../version.js";
 import { refusal } from "./guard.js";
@@ -19,6 +20,8 @@ import { allServers, assistantScope, type Scope, sourceFor } from "./sources.js"
 export interface McpRoutesOptions {
   registry: Registry;
   auth: AuthChain;
+  /** The grant of the key a request was accepted with (see grants.ts); none: everything. */
+  grantOf?: (decision: Extract<AuthDecision, { ok: true }>) => Grant | undefined;
   logger: Logger;
   corsOrigins: readonly string[];
   /** The address the gateway listens on: a loopback bind checks `Host` too. */
@@ -62,10 +65,11 @@ export function mcpRoutes(options: McpRoutesOptions): {
   }, DRAIN_POLL_MS);
   drainWatch.unref();
   const scopes = new Map<string, Scope>();
-  const scopeOf = (name: string): Scope => {
+  /** A scope by its name: `*`, `*[a,b]` (only these servers, a grant's) or an assistant's. */
+  const scopeOf = (name: string, only?: readonly string[]): Scope => {
     let scope = scopes.get(name);
     if (!scope) {
-      scope = name === ALL ? allServers(registry) : assistantScope(registry, name);
+      scope = name.startsWith(ALL) ? allServers(registry, only) : assistantScope(registry, name);
       scopes.set(name, scope);
     }
     return scope;
@@ -89,13 +93,19 @@ export function mcpRoutes(options: McpRoutesOptions): {
         "www-authenticate": 'Bearer realm="aiproxy"',
       });
     }
-    c.set("caller", { provider: decision.provider });
-    if (scope !== ALL && !registry.config.assistants[scope])
+    const grant = options.grantOf?.(decision);
+    const caller = grant ? { provider: decision.provider, grant } : { provider: decision.provider };
+    c.set("caller", caller);
+    // One the caller's grant leaves out is answered as one that does not exist.
+    if (scope !== ALL && (!registry.config.assistants[scope] || !mayUse(caller, scope)))
       return jsonRpcError(404, -32000, "No such assistant; GET /v1/models lists them");
+    const only = scope === ALL ? grant?.mcpServers : undefined;
+    // A limited view is its own scope: its sessions and cached toolset are not the full one's.
+    const name = only ? `${ALL}[${only.join(",")}]` : scope;
     return {
       owner: sessionOwner(decision.provider, request),
-      scope,
-      source: () => sourceFor(registry, scopeOf(scope), logger),
+      scope: name,
+      source: () => sourceFor(registry, scopeOf(name, only), logger),
     };
   }
 

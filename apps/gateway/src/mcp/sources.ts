@@ -25,15 +25,24 @@ function enabledServers(registry: Registry): string[] {
     .map((server) => server.name);
 }
 
-/** `/mcp`: every enabled server, tools as `<server>__<tool>`. */
-export function allServers(registry: Registry): Scope {
+/**
+ * `/mcp`: every enabled server, tools as `<server>__<tool>`; with `only`
+ * (a key's grant), just those of them.
+ */
+export function allServers(registry: Registry, only?: readonly string[]): Scope {
   let cached: { key: string; toolset: Toolset } | undefined;
+  const allowed = only && new Set(only);
+  const servers = allowed
+    ? () => enabledServers(registry).filter((server) => allowed.has(server))
+    : () => enabledServers(registry);
   return {
-    servers: () => enabledServers(registry),
+    servers,
     toolset() {
-      const servers = enabledServers(registry);
-      const key = servers.join("\0");
-      if (cached?.key !== key) cached = { key, toolset: registry.fabric.toolset({ servers }) };
+      const enabled = servers();
+      if (allowed && enabled.length === 0) return EMPTY;
+      const key = enabled.join("\0");
+      if (cached?.key !== key)
+        cached = { key, toolset: registry.fabric.toolset({ servers: enabled }) };
       return cached.toolset;
     },
   };

@@ -12,8 +12,15 @@ export interface AnthropicModel {
 const EPOCH = "1970-01-01T00:00:00Z";
 
 /** `GET /v1/models` in Anthropic's list shape (one page: the gateway lists every assistant). */
-export function anthropicModelList(registry: Registry) {
-  const data = registry.assistantNames().map((name) => anthropicModel(registry, name));
+export function anthropicModelList(
+  registry: Registry,
+  /** The caller's grant: which assistants it may see. */
+  visible: (name: string) => boolean = () => true,
+) {
+  const data = registry
+    .assistantNames()
+    .filter(visible)
+    .map((name) => anthropicModel(registry, name));
   return {
     data,
     has_more: false,

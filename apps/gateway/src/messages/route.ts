@@ -2,6 +2,7 @@ import { toAnthropicResponse } from "@aiproxy/agent-loop/anthropic";
 import type { ToolDefinition, ToolInfo } from "@aiproxy/core";
 import type { Context } from "hono";
 import type { GatewayEnv } from "../env.js";
+import { acquireFor } from "../grants.js";
 import { readJsonBody } from "../http/body.js";
 import type { AssistantLease, Registry } from "../registry/registry.js";
 import type { RunService } from "../run/service.js";
@@ -56,7 +57,7 @@ export function countTokens({ registry }: { registry: Registry }) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
     const body = await readBody(c, registry);
     const request = parseCountTokensRequest(body);
-    const lease = registry.acquire(request.model);
+    const lease = acquireFor(registry, c.get("caller"), request.model);
     try {
       const signal = c.req.raw.signal;
       const { assistant } = lease;

@@ -118,11 +118,7 @@ export class Registry {
         message: `The model '${clip(name)}' is unavailable: ${reason}`,
         param: "model",
       });
-    if (!assistant || !entry || (toolName !== undefined && !toolEntry))
-      throw new NotFoundError({
-        message: `The model '${clip(name)}' does not exist; GET /v1/models lists the assistants`,
-        param: "model",
-      });
+    if (!assistant || !entry || (toolName !== undefined && !toolEntry)) throw unknownModel(name);
     const { backend } = entry.acquire();
     const toolBackend = toolEntry?.acquire().backend;
     let released = false;
@@ -316,4 +312,12 @@ function toSpec(server: McpServerConfig): McpServerSpec {
     headers: server.headers,
     timeoutMs,
   };
+}
+
+/** How a model that does not exist is answered (also one a caller's grant leaves out). */
+export function unknownModel(name: string): NotFoundError {
+  return new NotFoundError({
+    message: `The model '${clip(name)}' does not exist; GET /v1/models lists the assistants`,
+    param: "model",
+  });
 }

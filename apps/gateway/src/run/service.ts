@@ -16,6 +16,7 @@ import {
 } from "@aiproxy/core";
 import type { Context } from "hono";
 import type { GatewayEnv } from "../env.js";
+import { acquireFor } from "../grants.js";
 import type { AssistantLease, Registry } from "../registry/registry.js";
 import { ownerOf } from "../responses/owner.js";
 import { type GatewayTelemetry, type ObservedRun, surfaceOf } from "../telemetry/telemetry.js";
@@ -104,7 +105,8 @@ export class RunService {
 
   start(c: Context<GatewayEnv>, options: StartRunOptions): StartedRun {
     const started = performance.now();
-    const lease = this.#registry.acquire(options.model);
+    // A model outside the caller's grant is answered as one that does not exist.
+    const lease = acquireFor(this.#registry, c.get("caller"), options.model);
     const surface = surfaceOf(c.req.path);
     let spec: RunSpec;
     let run: AgentRun;
