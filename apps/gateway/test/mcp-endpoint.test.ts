@@ -19,6 +19,8 @@ import { servedGateway } from "./helpers/in-process.js";
 
 const KEY_A = "proxy-key-mcp-a";
 const KEY_B = "proxy-key-mcp-b";
+/** A key with a grant: one MCP server on /mcp, one assistant. */
+const KEY_LIMITED = "proxy-key-mcp-limited";
 const bin = (name: string) => join(import.meta.dirname, "..", "node_modules", ".bin", name);
 
 let served: Awaited<ReturnType<typeof servedGateway>>;
@@ -40,7 +42,11 @@ beforeAll(async () => {
   const faults = mcpTestServerCommand("faults");
   served = await servedGateway(
     {
-      proxy_api_keys: [KEY_A, KEY_B],
+      proxy_api_keys: [
+        KEY_A,
+        KEY_B,
+        { key: KEY_LIMITED, assistants: ["wide"], mcp_servers: ["files"] },
+      ],
       mcp_endpoint: { max_message_size: "64kb" },
       backends: [{ name: "d", kind: "demo" }],
       mcp_servers: [
@@ -67,6 +73,7 @@ beforeAll(async () => {
           tool_arguments: { "everything__get-sum": { a: 40 } },
           tool_result_max_chars: 20,
         },
+        { name: "wide", backend: "d", model: "demo", mcp_servers: ["everything", "files"] },
       ],
     },
     { logger: collector() },
@@ -253,6 +260,77 @@ describe("/mcp/{assistant}", () => {
 
   it("an unknown assistant is a 404", async () => {
     await expect(connect("/mcp/nobody")).rejects.toThrow(/404|No such assistant/);
+  });
+});
+
+describe("per-key grants", () => {
+  it("/mcp shows a limited key only its granted servers; a full key sees them all", async () => {
+    const limited = (await connect("/mcp", KEY_LIMITED)).client;
+    const names = (await limited.listTools()).tools.map((t) => t.name);
+    expect(names).toContain("files__read_text_file");
+    expect(names.every((n) => n.startsWith("files__"))).toBe(true);
+    const prompts = (await limited.listPrompts()).prompts.map((p) => p.name);
+    expect(prompts.some((n) => n.startsWith("everything__"))).toBe(false);
+    const notes = await limited.callTool({
+      name: "files__read_text_file",
+      arguments: { path: join(data, "notes.txt") },
+    });
+    expect(textOf(notes)).toBe("hello from the filesystem server");
+    // A tool of a server outside the grant is refused as any tool the caller was not shown.
+    await expect(
+      limited.callTool({ name: "everything__echo", arguments: { message: "hi" } }),
+    ).rejects.toThrow(/Unknown tool/);
+
+    const full = (await connect("/mcp", KEY_B)).client;
+    const all = (await full.listTools()).tools.map((t) => t.name);
+    expect(all).toContain("everything__echo");
+    expect(all).toContain("files__read_text_file");
+  });
+
+  it("/mcp/{assistant} outside the grant is a 404, as an unknown one is; inside it, served", async () => {
+    await expect(connect("/mcp/narrow", KEY_LIMITED)).rejects.toThrow(/404|No such assistant/);
+    const raw = await fetch(`${served.url}/mcp/narrow`, {
+      method: "POST",
+      headers: {
+        ...headers(KEY_LIMITED),
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+    });
+    const unknown = await fetch(`${served.url}/mcp/nobody`, {
+      method: "POST",
+      headers: {
+        ...headers(KEY_LIMITED),
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+    });
+    expect(raw.status).toBe(404);
+    expect(await raw.text()).toBe(await unknown.text());
+    // The assistant's own view is not narrowed by the key's mcp_servers.
+    const wide = (await connect("/mcp/wide", KEY_LIMITED)).client;
+    expect((await wide.listTools()).tools.map((t) => t.name)).toContain("everything__echo");
+    const narrow = (await connect("/mcp/narrow", KEY_B)).client;
+    expect((await narrow.listTools()).tools.length).toBeGreaterThan(0);
+  });
+
+  it("/sse shows a limited key only its granted servers", async () => {
+    const client = new Client({ name: "sse-grant-test", version: "1.0.0" });
+    const auth = headers(KEY_LIMITED);
+    await client.connect(
+      new SSEClientTransport(new URL(`${served.url}/sse`), {
+        requestInit: { headers: auth },
+        eventSourceInit: {
+          fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...auth } }),
+        },
+      }),
+    );
+    clients.push(client);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toContain("files__read_text_file");
+    expect(names.some((n) => n.startsWith("everything__"))).toBe(false);
   });
 });
 
