@@ -131,4 +131,15 @@ describe("per-key grants on /v1", () => {
       expect((await post(path, "support")).status).toBe(200);
     }
   });
+
+  it("/admin/config shows the grants with their keys redacted", async () => {
+    const response = await fetch(`${served.url}/admin/config`);
+    const text = await response.text();
+    expect(response.status, text).toBe(200);
+    expect(text).not.toContain(LIMITED);
+    expect(text).not.toContain(FULL);
+    const body = JSON.parse(text) as { proxy_api_keys: unknown; api_key_grants: unknown };
+    expect(body.proxy_api_keys).toEqual(["[REDACTED]", "[REDACTED]"]);
+    expect(body.api_key_grants).toEqual([{ key: "[REDACTED]", assistants: ["support"] }]);
+  });
 });
