@@ -171,7 +171,8 @@ export function procStats(pid) {
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     return { cpuMs, rssMb: rssKb / 1024 };
   } catch {
-    return { cpuMs: 0, rssMb: 0 };
+    // Unreadable (the process is gone): no figure, rather than a zero that makes a CPU delta negative.
+    return { cpuMs: Number.NaN, rssMb: Number.NaN };
   }
 }
 
