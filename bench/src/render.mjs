@@ -19,7 +19,7 @@ export function renderResults(results, analysis) {
     "latencies are per request, in ms; RSS is the server process's resident memory at the end of a run.",
     ...(results.loadAverage
       ? [
-          `Machine load average (1 min) during the run: ${results.loadAverage.map((l) => fmt(l[0], 1)).join(" → ")} (other work ran beside the bench).`,
+          `Machine load average (1 min) during the run: ${results.loadAverage.map((l) => fmt(l[0], 1)).join(" → ")} (${loadReading(results)}).`,
         ]
       : []),
     ...(s.quick ? ["**Quick mode** (`BENCH_QUICK=1`): a harness check, not a measurement."] : []),
@@ -367,6 +367,18 @@ function startupTable(startup) {
     `Median of ${startup.runs} cold starts, ms. The gateway's first tool request includes starting the stdio MCP server`,
     "(sessions start lazily). Portkey is listening before its 1 s start-up banner finishes; it is polled.",
   ].join("\n");
+}
+
+/**
+ * The bench keeps about three processes busy itself (load generator, upstream,
+ * server under test), so a load up to the core count plus one is its own.
+ * @param {any} results
+ */
+function loadReading(results) {
+  const peak = Math.max(...results.loadAverage.map((/** @type {number[]} */ l) => l[0]));
+  return peak <= (results.machine?.cores ?? 1) + 1
+    ? "the bench's own processes; nothing else ran"
+    : "other work ran beside the bench";
 }
 
 /** @param {any} results */

@@ -197,7 +197,9 @@ describe("new sections", () => {
         },
       },
     });
-    expect(md).toContain("Machine load average (1 min) during the run: 10.2 → 12.5");
+    expect(md).toContain(
+      "Machine load average (1 min) during the run: 10.2 → 12.5 (other work ran beside the bench)",
+    );
     expect(md).toContain("**Quick mode**");
     expect(md).toContain("| JSON | metrics + traces | 1.000 | 1.25× | 800 | 45.0 | 95.0 | 0 |");
     expect(md).toContain("(4 exports, 1.0 MB)");
