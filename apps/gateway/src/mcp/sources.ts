@@ -4,8 +4,6 @@ import type { McpSource, PromptSource, ResourceSource } from "@aiproxy/mcp-serve
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Registry } from "../registry/registry.js";
 
-/** How often an open session's view is compared with the live config (admin changes). */
-const CONFIG_POLL_MS = 500;
 const RESOURCE_SCHEME = "aiproxy://";
 
 /** What one scope serves: every enabled server, or exactly one assistant's toolset. */
@@ -190,20 +188,14 @@ function reportUnavailable(registry: Registry, scope: Scope, logger: Logger): vo
   }
 }
 
-/** Fires on every applied config change (identity of `registry.config`) and fabric tool change. */
+/** Fires on every applied config change and every fabric tool change. */
 function changes(registry: Registry): (listener: () => void) => () => void {
   return (listener) => {
-    let seen = registry.config;
-    const timer = setInterval(() => {
-      if (registry.config === seen) return;
-      seen = registry.config;
-      listener();
-    }, CONFIG_POLL_MS);
-    timer.unref();
-    const unsubscribe = registry.fabric.onToolsChanged(() => listener());
+    const offConfig = registry.onChange(listener);
+    const offTools = registry.fabric.onToolsChanged(() => listener());
     return () => {
-      clearInterval(timer);
-      unsubscribe();
+      offConfig();
+      offTools();
     };
   };
 }

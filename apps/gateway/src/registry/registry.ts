@@ -65,6 +65,7 @@ export class Registry {
   private readonly logger: Logger;
   private readonly exchangeHooks: ((backend: string) => ExchangeHooks) | undefined;
   private closed = false;
+  private readonly changeListeners = new Set<() => void>();
 
   private constructor(config: AiProxyConfig, options: RegistryOptions) {
     this.current = { ...config, backends: {}, mcp_servers: {}, assistants: {} };
@@ -86,6 +87,12 @@ export class Registry {
 
   get config(): AiProxyConfig {
     return this.current;
+  }
+
+  /** Calls `listener` after each change goes live (the new `config` is readable then); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /** The assistants a client can call now: what `/v1/models` lists. */
@@ -157,6 +164,13 @@ export class Registry {
     const started = await this.open(plan);
     const retired = this.swap(plan, started);
     this.dispose(retired, plan.removedServers);
+    for (const listener of this.changeListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.warn({ err: String(error) }, "a config change listener failed");
+      }
+    }
   }
 
   /** What `next` changes: backends and servers to start or drop, backends lacking a credential. */
