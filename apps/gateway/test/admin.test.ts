@@ -194,6 +194,34 @@ describe("changing", () => {
     expect(JSON.stringify(await response.json())).toContain("slow answer");
   });
 
+  it("a secret sent back as GET shows it keeps the stored one; a placeholder with nothing stored is a 422", async () => {
+    const gateway = await open();
+    const shown = (await (await gateway.call("/admin/backends/up")).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(shown.api_key).toBe("[REDACTED]");
+    // The console's edit form does this: every field as shown, one changed.
+    const edited: Record<string, unknown> = { ...shown, timeout: 45 };
+    delete edited.status;
+    const saved = await gateway.call("/admin/backends/up", put(edited));
+    expect(saved.status).toBe(200);
+    expect(((await saved.json()) as { api_key: string }).api_key).toBe("[REDACTED]");
+    upstream.enqueue({ text: "still authorized" });
+    const answered = await gateway.call("/v1/chat/completions", chat("a1"));
+    expect(answered.status).toBe(200);
+    expect(upstream.requests.at(-1)?.headers.authorization).toBe("Bearer sk-admin-secret-99");
+    const placeholder = await gateway.call(
+      "/admin/backends/fresh",
+      put({ kind: "openai", base_url: upstream.openaiBaseUrl, api_key: "[REDACTED]" }),
+    );
+    expect(placeholder.status).toBe(422);
+    expect(await openAIError(placeholder)).toMatchObject({
+      param: "api_key",
+      message: expect.stringContaining("stands for a stored secret"),
+    });
+  });
+
   it("adds a stdio MCP server on loopback, and refuses it when allow_stdio is false", async () => {
     const gateway = await open();
     const added = await gateway.call("/admin/mcp/demo2", put({ transport: "stdio", ...demo }));

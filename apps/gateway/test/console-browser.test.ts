@@ -232,6 +232,24 @@ describe.runIf(runs)("the console in Chromium", { timeout: 120_000 }, () => {
     expect(await seriousViolations()).toEqual([]);
   });
 
+  it("re-saves a backend without its key shown, and the stored key is kept", async () => {
+    await go("edit/backends/main", "Edit");
+    const baseUrl = page.getByLabel("Base URL");
+    await expect.poll(() => baseUrl.inputValue()).toBe(upstream.openaiBaseUrl);
+    expect(await page.getByLabel("API key").inputValue()).toBe("");
+    await page.getByRole("button", { name: "Save backend" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved backend main" }).waitFor();
+    const before = upstream.requests.length;
+    const answer = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "plain", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(answer.status).toBe(200);
+    expect(upstream.requests.length).toBe(before + 1);
+    expect(upstream.requests.at(-1)?.headers.authorization).toBe("Bearer sk-main");
+  });
+
   it("shows a two-model assistant's decisions and confidences", async () => {
     const created = await fetch(`${gateway.url}/admin/assistants/twomodel`, {
       method: "PUT",

@@ -31,7 +31,7 @@ export { NAME_PATTERN } from "./fields.js";
 export { toConfigIssue } from "./issues.js";
 export { type LoadOptions, loadConfig, type ParseOptions, parseConfig } from "./load.js";
 export { MCP_TRANSPORTS, type McpTransport, mcpServerSchema } from "./mcp-server.js";
-export { redact } from "./redact.js";
+export { redact, restoreRedacted } from "./redact.js";
 export { validateReferences } from "./references.js";
 export { adminSchema, serverSchema } from "./server.js";
 export { parseSize } from "./size.js";

@@ -61,3 +61,43 @@ function redactArgs(args: unknown[]): unknown[] {
     return typeof previous === "string" && SECRET_FLAG.test(previous) ? REDACTED : arg;
   });
 }
+
+/**
+ * `entry` (one entry of `section`, as a client sent it) with every secret
+ * that reads REDACTED replaced by the same secret of `existing`: a GET's
+ * placeholder sent back unchanged means "keep the stored value", as an edit
+ * form that never shows the key sends it. `missing` lists the paths where
+ * `existing` has nothing to keep. Secrets inside URLs and args are not
+ * restored: a placeholder there is taken as written.
+ */
+export function restoreRedacted(
+  section: string,
+  name: string,
+  entry: unknown,
+  existing: unknown,
+): { value: unknown; missing: string[] } {
+  const missing: string[] = [];
+  const walk = (node: unknown, kept: unknown, path: PathSegment[]): unknown => {
+    if (node === REDACTED && isSecretPath([section, name, ...path])) {
+      if (typeof kept === "string") return kept;
+      missing.push(path.join("."));
+      return node;
+    }
+    if (Array.isArray(node))
+      return node.map((child, i) =>
+        walk(child, Array.isArray(kept) ? kept[i] : undefined, [...path, i]),
+      );
+    if (typeof node === "object" && node !== null) {
+      const keptMap =
+        typeof kept === "object" && kept !== null ? (kept as Record<string, unknown>) : {};
+      return Object.fromEntries(
+        Object.entries(node).map(([key, child]) => [
+          key,
+          walk(child, keptMap[key], [...path, key]),
+        ]),
+      );
+    }
+    return node;
+  };
+  return { value: walk(entry, existing, []), missing };
+}

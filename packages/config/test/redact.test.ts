@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} references are what these tests are about.
 import { describe, expect, it } from "vitest";
-import { parseConfig, redact } from "../src/index.js";
+import { parseConfig, redact, restoreRedacted } from "../src/index.js";
 
 const secretConfig = () =>
   parseConfig(
@@ -159,5 +159,41 @@ describe("redact", () => {
   it("leaves a URL without credentials exactly as written", () => {
     const safe = redact({ backends: { o: { base_url: "http://127.0.0.1:11434/v1" } } });
     expect(safe.backends.o.base_url).toBe("http://127.0.0.1:11434/v1");
+  });
+});
+
+describe("restoreRedacted", () => {
+  it("puts the stored secret back where the placeholder was sent, and only at secret paths", () => {
+    const stored = {
+      transport: "streamable-http",
+      url: "https://mcp.example/mcp",
+      headers: { authorization: "Bearer real-token", "x-team": "blue" },
+    };
+    const sent = {
+      ...stored,
+      headers: { authorization: "[REDACTED]", "x-team": "[REDACTED]" },
+      description: "[REDACTED]",
+    };
+    const { value, missing } = restoreRedacted("mcp_servers", "docs", sent, stored);
+    expect(value).toEqual({
+      ...stored,
+      // Not a secret path: a placeholder there is taken as written.
+      headers: { authorization: "Bearer real-token", "x-team": "[REDACTED]" },
+      description: "[REDACTED]",
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it("names the secret paths that have nothing stored to keep", () => {
+    const { missing } = restoreRedacted(
+      "mcp_servers",
+      "local",
+      { transport: "stdio", command: "x", env: { TOKEN: "[REDACTED]", OTHER: "v" } },
+      { transport: "stdio", command: "x", env: {} },
+    );
+    expect(missing).toEqual(["env.TOKEN"]);
+    expect(
+      restoreRedacted("backends", "new", { api_key: "[REDACTED]" }, undefined).missing,
+    ).toEqual(["api_key"]);
   });
 });

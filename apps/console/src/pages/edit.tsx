@@ -6,6 +6,9 @@ import { usePoll } from "../use-poll.js";
 
 type KindName = "assistants" | "backends" | "mcp";
 
+/** What the admin API shows in place of a stored secret; sent back, it keeps the secret. */
+const REDACTED = "[REDACTED]";
+
 interface Field {
   key: string;
   label: string;
@@ -37,7 +40,7 @@ const KINDS: Record<KindName, { noun: string; fields: Field[] }> = {
         key: "api_key",
         label: "API key",
         kind: "password",
-        hint: "the stored key is never shown; enter it again when changing a backend",
+        hint: "the stored key is never shown; leave this empty to keep it",
       },
     ],
   },
@@ -151,6 +154,8 @@ function EntryForm({
   const [entryName, setEntryName] = useState(name ?? "");
   const [values, setValues] = useState<Values>({});
   const [other, setOther] = useState("{}");
+  /** Secret fields the stored entry has (shown as a placeholder, never the value). */
+  const [storedSecrets, setStoredSecrets] = useState<string[]>([]);
   const [problems, setProblems] = useState<Record<string, string[]>>({});
   const [error, setError] = useState<unknown>(undefined);
   const [saved, setSaved] = useState<string | undefined>(undefined);
@@ -164,9 +169,14 @@ function EntryForm({
       );
       const next: Values = {};
       const rest: Record<string, unknown> = {};
+      const secrets: string[] = [];
       for (const [key, value] of Object.entries(entry)) {
         const field = spec.fields.find((f) => f.key === key);
-        if (key === "name" || key === "status" || key === "api_key") continue;
+        if (field?.kind === "password") {
+          if (value === REDACTED) secrets.push(key);
+          continue;
+        }
+        if (key === "name" || key === "status") continue;
         if (!field) rest[key] = value;
         else if (field.kind === "checkbox") next[key] = value === true;
         else if (field.kind === "list") next[key] = (value as string[]).join(", ");
@@ -174,6 +184,7 @@ function EntryForm({
         else next[key] = String(value ?? "");
       }
       setValues(next);
+      setStoredSecrets(secrets);
       setOther(JSON.stringify(rest, null, 2));
     },
     0,
@@ -194,6 +205,10 @@ function EntryForm({
     }
     for (const field of spec.fields) {
       const value = values[field.key];
+      // Left empty: the gateway keeps the stored secret when sent its placeholder back.
+      const unchanged = value === undefined || value === "";
+      if (unchanged && storedSecrets.includes(field.key) && entryName.trim() === name)
+        body[field.key] = REDACTED;
       if (value === undefined || value === "") continue;
       if (field.kind === "checkbox") body[field.key] = value;
       else if (field.kind === "list")

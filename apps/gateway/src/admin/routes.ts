@@ -6,6 +6,7 @@ import {
   type ConfigIssue,
   mcpServerSchema,
   redact,
+  restoreRedacted,
   type ServerConfig,
   toConfigIssue,
   unknownEntryFields,
@@ -17,6 +18,7 @@ import {
   type Logger,
   NotFoundError,
   PermissionDeniedError,
+  REDACTED,
   ValidationError,
 } from "@aiproxy/core";
 import { Hono } from "hono";
@@ -136,6 +138,7 @@ export function adminRoutes(options: AdminOptions): Hono {
     const ifMatch = c.req.header("if-match");
     const createOnly = c.req.header("if-none-match")?.trim() === "*";
     let created = false;
+    let stored = entry;
     await sync.commit((current) => {
       const existing = current[kind.section][name];
       checkIfMatch(ifMatch, existing, `the ${kind.noun} '${clip(name)}'`);
@@ -144,10 +147,11 @@ export function adminRoutes(options: AdminOptions): Hono {
           message: `If-None-Match: *: the ${kind.noun} '${clip(name)}' exists already`,
         });
       created = existing === undefined;
-      const next = withEntry(current, kind.section, name, entry);
+      stored = keepStoredSecrets(kind, name, entry, existing);
+      const next = withEntry(current, kind.section, name, stored);
       const problems = validateReferences(next);
       if (problems.length > 0) throw validationError(problems);
-      return { next, change: { [kind.section]: { [name]: entry } } };
+      return { next, change: { [kind.section]: { [name]: stored } } };
     }, c.req.raw.signal);
     logger.info({ admin: "put", [kind.noun]: name, created }, "admin change applied");
     // As at start: fields the schema does not read are dropped, and named.
@@ -155,7 +159,7 @@ export function adminRoutes(options: AdminOptions): Hono {
     for (const warning of warnings)
       logger.warn({ path: warning.path }, `config: ${warning.path}: ${warning.message}`);
     const shown = describe(registry, kind, name);
-    c.header("etag", entryTag(entry));
+    c.header("etag", entryTag(stored));
     return c.json(warnings.length > 0 ? { ...shown, warnings } : shown, created ? 201 : 200);
   });
 
@@ -181,6 +185,27 @@ export function adminRoutes(options: AdminOptions): Hono {
   });
 
   return app;
+}
+
+/**
+ * A secret sent back as the placeholder a GET shows (an edit form that never
+ * displays the key does this) keeps the stored value; there being none to
+ * keep is the client's error, not a key of "[REDACTED]".
+ */
+// biome-ignore lint/suspicious/noExplicitAny: an entry of one of three schemas, as parseEntry returns it.
+function keepStoredSecrets(kind: Kind, name: string, entry: any, existing: unknown): any {
+  const { value, missing } = restoreRedacted(kind.section, name, entry, existing);
+  if (missing.length > 0)
+    throw new ValidationError({
+      message: missing
+        .map(
+          (path) =>
+            `${path}: "${REDACTED}" stands for a stored secret, and this ${kind.noun} has none there; send the value itself`,
+        )
+        .join("\n"),
+      param: missing[0],
+    });
+  return value;
 }
 
 function kindOf(segment: string): Kind {
