@@ -1,6 +1,3 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
 import type { AiProxyConfig } from "@aiproxy/config";
 import { ConfigError, parseConfig } from "@aiproxy/config";
 import { AiProxyError } from "@aiproxy/core";
@@ -51,17 +48,6 @@ export class PersistError extends AiProxyError {
   }
 }
 
-export async function readState(path: string): Promise<AdminState> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
-    throw error;
-  }
-  return toAdminState(JSON.parse(text));
-}
-
 /** An overlay as read from a store: its three sections, anything else dropped. */
 export function toAdminState(value: unknown): AdminState {
   const parsed = (typeof value === "object" && value !== null ? value : {}) as Partial<AdminState>;
@@ -89,34 +75,5 @@ export function applyState(config: AiProxyConfig, state: AdminState, file: strin
         file: `${file} (admin changes applied over the config file)`,
       });
     throw error;
-  }
-}
-
-/**
- * Writes the state so that a crash at any point leaves either the old file or
- * the new one: a temp file beside it, fsynced, renamed over, directory fsynced.
- * Owner-only, since entries may hold API keys.
- */
-export async function writeState(path: string, state: AdminState): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    const file = await open(temp, "wx", 0o600);
-    try {
-      await file.writeFile(`${JSON.stringify(state, null, 2)}\n`);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  const dir = await open(dirname(path), "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
   }
 }

@@ -14,13 +14,7 @@ import {
   StoreUnavailableError,
   waitForRedis,
 } from "@aiproxy/state";
-import {
-  type AdminState,
-  emptyState,
-  PersistError,
-  readState,
-  toAdminState,
-} from "../admin/state.js";
+import { type AdminState, emptyState, PersistError, toAdminState } from "../admin/state.js";
 import type { ResponsesStore } from "../responses/store.js";
 
 /** How long the start waits for Redis before it serves the file config instead. */
@@ -74,7 +68,9 @@ export async function openState(config: AiProxyConfig, logger: Logger): Promise<
   });
   const sessionStore = new RedisSessionStore(client, { keyPrefix });
   const shownUrl = redactUrl(url);
-  const fileOverlay = persistPath ? await readState(persistPath) : emptyState();
+  const fileOverlay = persistPath
+    ? toAdminState((await new FileConfigStore<AdminState>(persistPath).load()).value)
+    : emptyState();
   let snapshot: ConfigSnapshot<AdminState> | undefined;
   if (await waitForRedis(client, CONNECT_WAIT_MS))
     snapshot = await store.load().catch(() => undefined);
