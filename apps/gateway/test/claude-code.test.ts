@@ -1,12 +1,12 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HarnessJob, HarnessReport } from "./helpers/claude-code-harness.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { probeIsolation, runInNamespace, toolResultTexts } from "./helpers/agent-cli.js";
+import type { ClaudeCodeJob, HarnessReport } from "./helpers/agent-cli-harness.js";
 import { REPO_ROOT } from "./helpers/gateway-process.js";
 
 /**
@@ -14,27 +14,23 @@ import { REPO_ROOT } from "./helpers/gateway-process.js";
  * gateway: the scripted model calls the assistant's MCP tool (run by the
  * gateway), then Claude Code's own `Read` (run by Claude Code), then
  * answers with both results. Everything runs in a network namespace with
- * only loopback (see helpers/claude-code-harness.ts), so nothing can leave
+ * only loopback (see helpers/agent-cli-harness.ts), so nothing can leave
  * the machine. The request Claude Code sends is recorded at test time and
  * compared, field by field, with what the upstream received.
  */
 
-const HARNESS = fileURLToPath(new URL("./helpers/claude-code-harness.ts", import.meta.url));
 const GATEWAY_CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const MCP_SERVER = join(REPO_ROOT, "packages", "demo", "dist", "mcp-server.js");
 const ADDENDS = { a: 1234, b: 4321 };
 /** Claude Code starts, loads and runs two model turns; minutes, not seconds, on a busy machine. */
 const RUN_TIMEOUT_MS = 240_000;
 
-const isolation = probeIsolation();
+const isolation = probeIsolation(
+  "Claude Code",
+  claudeBinary,
+  "@anthropic-ai/claude-code-linux-x64",
+);
 if (!isolation.ok) console.warn(`claude-code tests skipped: ${isolation.reason}`);
-
-const running = new Set<ChildProcess>();
-afterAll(() => {
-  // The harness runs in its own process group: this ends it, the gateway, the MCP server and Claude Code.
-  for (const child of running)
-    if (child.exitCode === null && child.pid) process.kill(-child.pid, "SIGKILL");
-});
 
 // biome-ignore lint/suspicious/noExplicitAny: request bodies of either wire, indexed freely.
 type Body = Record<string, any>;
@@ -117,7 +113,7 @@ describe.skipIf(!isolation.ok)("Claude Code through the gateway, OpenAI-wire bac
 });
 
 interface Run {
-  job: HarnessJob;
+  job: ClaudeCodeJob;
   report: HarnessReport;
   token: string;
 }
@@ -135,12 +131,13 @@ function expectCompleted({ report, token }: Run): void {
   expect(results.some((text) => text.includes(token))).toBe(true);
 }
 
-async function runHarness(wire: HarnessJob["wire"]): Promise<Run> {
+async function runHarness(wire: ClaudeCodeJob["wire"]): Promise<Run> {
   const workDir = realpathSync(mkdtempSync(join(tmpdir(), "aiproxy-claude-code-")));
   const token = `FILE-TOKEN-${randomBytes(6).toString("hex")}`;
   const file = join(workDir, "notes.txt");
   writeFileSync(file, `The note says ${token}.\n`);
-  const job: HarnessJob = {
+  const job: ClaudeCodeJob = {
+    cli: "claude-code",
     wire,
     claude: claudeBinary(),
     gatewayCli: GATEWAY_CLI,
@@ -153,34 +150,7 @@ async function runHarness(wire: HarnessJob["wire"]): Promise<Run> {
     addends: ADDENDS,
     reportPath: join(workDir, "report.json"),
   };
-  const jobPath = join(workDir, "job.json");
-  writeFileSync(jobPath, JSON.stringify(job));
-  const child = spawn(
-    "unshare",
-    [
-      "-n",
-      "bash",
-      "-c",
-      'ip link set lo up && exec "$@"',
-      "harness",
-      process.execPath,
-      HARNESS,
-      jobPath,
-    ],
-    { cwd: dirname(HARNESS), detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  running.add(child);
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk;
-  });
-  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-  running.delete(child);
-  if (code !== 0) throw new Error(`the harness exited with ${code}:\n${output}`);
-  return { job, report: JSON.parse(readFileSync(job.reportPath, "utf8")) as HarnessReport, token };
+  return { job, report: await runInNamespace<HarnessReport>(job, workDir), token };
 }
 
 function isMessagesRequest(request: HarnessReport["clientRequests"][number]): boolean {
@@ -193,45 +163,10 @@ function firstMessagesRequest(requests: HarnessReport["clientRequests"]) {
   return first;
 }
 
-/** The text of every tool result in a request body, either wire. */
-function toolResultTexts(body: Body): string[] {
-  const out: string[] = [];
-  for (const message of body.messages ?? []) {
-    if (message.role === "tool") out.push(textOf(message.content));
-    if (!Array.isArray(message.content)) continue;
-    for (const block of message.content)
-      if (block.type === "tool_result") out.push(textOf(block.content));
-  }
-  return out;
-}
-
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content.map((part) => (typeof part?.text === "string" ? part.text : "")).join("");
-}
-
 function claudeBinary(): string {
   const require = createRequire(import.meta.url);
   return join(
     dirname(require.resolve("@anthropic-ai/claude-code-linux-x64/package.json")),
     "claude",
   );
-}
-
-/** Root with `unshare` and `ip`, and the Claude Code binary installed (linux-x64 only). */
-function probeIsolation(): { ok: true } | { ok: false; reason: string } {
-  if (process.platform !== "linux" || process.arch !== "x64")
-    return { ok: false, reason: "Claude Code's native binary here is linux-x64 only" };
-  if (process.getuid?.() !== 0)
-    return { ok: false, reason: "unshare -n needs root to make a loopback-only network namespace" };
-  const probe = spawnSync("unshare", ["-n", "ip", "link", "set", "lo", "up"]);
-  if (probe.status !== 0)
-    return { ok: false, reason: `unshare -n failed: ${String(probe.stderr ?? probe.error)}` };
-  try {
-    claudeBinary();
-  } catch {
-    return { ok: false, reason: "@anthropic-ai/claude-code-linux-x64 is not installed" };
-  }
-  return { ok: true };
 }

@@ -1,12 +1,12 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CodexJob, CodexReport } from "./helpers/codex-harness.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { probeIsolation, runInNamespace, toolResultTexts } from "./helpers/agent-cli.js";
+import type { CodexJob, CodexReport } from "./helpers/agent-cli-harness.js";
 import { REPO_ROOT } from "./helpers/gateway-process.js";
 
 /**
@@ -17,27 +17,19 @@ import { REPO_ROOT } from "./helpers/gateway-process.js";
  * the gateway, an `mcp_call` item), then Codex's own shell tool (run by
  * Codex, sent back as `function_call_output`), then answers with both.
  * Everything runs in a network namespace with only loopback (see
- * helpers/codex-harness.ts). What Codex sends is recorded at test time and
+ * helpers/agent-cli-harness.ts). What Codex sends is recorded at test time and
  * checked for the fields the gateway must accept; its instructions text is
  * never written to the repository.
  */
 
-const HARNESS = fileURLToPath(new URL("./helpers/codex-harness.ts", import.meta.url));
 const GATEWAY_CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const MCP_SERVER = join(REPO_ROOT, "packages", "demo", "dist", "mcp-server.js");
 const ADDENDS = { a: 2345, b: 5432 };
 /** Codex starts, loads and runs three model turns; minutes, not seconds, on a busy machine. */
 const RUN_TIMEOUT_MS = 240_000;
 
-const isolation = probeIsolation();
+const isolation = probeIsolation("Codex", codexBinary, "@openai/codex-linux-x64");
 if (!isolation.ok) console.warn(`codex tests skipped: ${isolation.reason}`);
-
-const running = new Set<ChildProcess>();
-afterAll(() => {
-  // The harness runs in its own process group: this ends it, the gateway, the MCP server and Codex.
-  for (const child of running)
-    if (child.exitCode === null && child.pid) process.kill(-child.pid, "SIGKILL");
-});
 
 // biome-ignore lint/suspicious/noExplicitAny: request bodies, indexed freely.
 type Body = Record<string, any>;
@@ -116,6 +108,7 @@ async function runHarness(): Promise<{ report: CodexReport; token: string }> {
   const token = `FILE-TOKEN-${randomBytes(6).toString("hex")}`;
   writeFileSync(join(workDir, "notes.txt"), `The note says ${token}.\n`);
   const job: CodexJob = {
+    cli: "codex",
     codex: codexBinary(),
     gatewayCli: GATEWAY_CLI,
     mcpServer: MCP_SERVER,
@@ -128,47 +121,7 @@ async function runHarness(): Promise<{ report: CodexReport; token: string }> {
     addends: ADDENDS,
     reportPath: join(root, "report.json"),
   };
-  const jobPath = join(root, "job.json");
-  writeFileSync(jobPath, JSON.stringify(job));
-  const child = spawn(
-    "unshare",
-    [
-      "-n",
-      "bash",
-      "-c",
-      'ip link set lo up && exec "$@"',
-      "harness",
-      process.execPath,
-      HARNESS,
-      jobPath,
-    ],
-    { cwd: dirname(HARNESS), detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  running.add(child);
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk;
-  });
-  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-  running.delete(child);
-  if (code !== 0) throw new Error(`the harness exited with ${code}:\n${output}`);
-  return { report: JSON.parse(readFileSync(job.reportPath, "utf8")) as CodexReport, token };
-}
-
-/** The text of every tool result in an OpenAI-wire request body. */
-function toolResultTexts(body: Body): string[] {
-  return (body.messages ?? [])
-    .filter((m: Body) => m.role === "tool")
-    .map((m: Body) => textOf(m.content));
-}
-
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content.map((part) => (typeof part?.text === "string" ? part.text : "")).join("");
+  return { report: await runInNamespace<CodexReport>(job, root), token };
 }
 
 /** npm's `@openai/codex-linux-x64` (an alias of `@openai/codex@<version>-linux-x64`) ships the native binary. */
@@ -181,21 +134,4 @@ function codexBinary(): string {
     "bin",
     "codex",
   );
-}
-
-/** Root with `unshare` and `ip`, and the Codex binary installed (linux-x64 only). */
-function probeIsolation(): { ok: true } | { ok: false; reason: string } {
-  if (process.platform !== "linux" || process.arch !== "x64")
-    return { ok: false, reason: "Codex's native binary here is linux-x64 only" };
-  if (process.getuid?.() !== 0)
-    return { ok: false, reason: "unshare -n needs root to make a loopback-only network namespace" };
-  const probe = spawnSync("unshare", ["-n", "ip", "link", "set", "lo", "up"]);
-  if (probe.status !== 0)
-    return { ok: false, reason: `unshare -n failed: ${String(probe.stderr ?? probe.error)}` };
-  try {
-    codexBinary();
-  } catch {
-    return { ok: false, reason: "@openai/codex-linux-x64 is not installed" };
-  }
-  return { ok: true };
 }
