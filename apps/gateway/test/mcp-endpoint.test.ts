@@ -99,6 +99,22 @@ async function connect(path = "/mcp", key = KEY_A) {
   return { client, transport };
 }
 
+/** An MCP SDK client on the legacy `/sse` transport, its key on the stream and on each POST. */
+async function connectSse(key: string) {
+  const client = new Client({ name: "mcp-endpoint-sse-test", version: "1.0.0" });
+  const auth = headers(key);
+  await client.connect(
+    new SSEClientTransport(new URL(`${served.url}/sse`), {
+      requestInit: { headers: auth },
+      eventSourceInit: {
+        fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...auth } }),
+      },
+    }),
+  );
+  clients.push(client);
+  return client;
+}
+
 function logText(): string {
   return existsSync(faultLog) ? readFileSync(faultLog, "utf8") : "";
 }
@@ -317,17 +333,7 @@ describe("per-key grants", () => {
   });
 
   it("/sse shows a limited key only its granted servers", async () => {
-    const client = new Client({ name: "sse-grant-test", version: "1.0.0" });
-    const auth = headers(KEY_LIMITED);
-    await client.connect(
-      new SSEClientTransport(new URL(`${served.url}/sse`), {
-        requestInit: { headers: auth },
-        eventSourceInit: {
-          fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...auth } }),
-        },
-      }),
-    );
-    clients.push(client);
+    const client = await connectSse(KEY_LIMITED);
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).toContain("files__read_text_file");
     expect(names.some((n) => n.startsWith("everything__"))).toBe(false);
@@ -336,17 +342,7 @@ describe("per-key grants", () => {
 
 describe("/sse (legacy HTTP+SSE)", () => {
   it("lists and calls tools", async () => {
-    const client = new Client({ name: "sse-test", version: "1.0.0" });
-    const auth = headers(KEY_A);
-    await client.connect(
-      new SSEClientTransport(new URL(`${served.url}/sse`), {
-        requestInit: { headers: auth },
-        eventSourceInit: {
-          fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...auth } }),
-        },
-      }),
-    );
-    clients.push(client);
+    const client = await connectSse(KEY_A);
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).toContain("files__read_text_file");
     const notes = await client.callTool({

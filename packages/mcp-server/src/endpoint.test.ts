@@ -426,15 +426,8 @@ describe("McpEndpoint sessions shared by two endpoints on one store", () => {
     };
   }
 
-  async function connectVia(fetch: typeof globalThis.fetch) {
-    const client = new Client({ name: "test", version: "1" });
-    const transport = new StreamableHTTPClientTransport(new URL(BASE), { fetch });
-    await client.connect(transport);
-    return { client, transport };
-  }
-
-  it("a session alternating between them keeps working: list, call, progress", async () => {
-    const { a, b } = pair();
+  /** Owner "a" on a fake source, counting the sessions opened (or revived) on it. */
+  function countedContext() {
     const { source } = fakeSource();
     let opened = 0;
     const ctx: McpRequestContext = {
@@ -445,6 +438,19 @@ describe("McpEndpoint sessions shared by two endpoints on one store", () => {
         return source;
       },
     };
+    return { ctx, opened: () => opened };
+  }
+
+  async function connectVia(fetch: typeof globalThis.fetch) {
+    const client = new Client({ name: "test", version: "1" });
+    const transport = new StreamableHTTPClientTransport(new URL(BASE), { fetch });
+    await client.connect(transport);
+    return { client, transport };
+  }
+
+  it("a session alternating between them keeps working: list, call, progress", async () => {
+    const { a, b } = pair();
+    const { ctx, opened } = countedContext();
     const via = routed((_, n) => (n % 2 ? b : a), ctx);
     const { client } = await connectVia(via.fetch);
     for (let i = 0; i < 3; i++) {
@@ -463,22 +469,13 @@ describe("McpEndpoint sessions shared by two endpoints on one store", () => {
     }
     expect(new Set(via.served)).toEqual(new Set([a, b]));
     // Opened once, revived once: later requests use each endpoint's live copy.
-    expect(opened).toBe(2);
+    expect(opened()).toBe(2);
     expect([a.size, b.size]).toEqual([1, 1]);
   });
 
   it("concurrent first requests on the other endpoint revive the session once", async () => {
     const { a, b } = pair();
-    const { source } = fakeSource();
-    let opened = 0;
-    const ctx: McpRequestContext = {
-      owner: "a",
-      scope: "*",
-      source: () => {
-        opened++;
-        return source;
-      },
-    };
+    const { ctx, opened } = countedContext();
     let target = a;
     const { client } = await connectVia(routed(() => target, ctx).fetch);
     target = b;
@@ -490,7 +487,7 @@ describe("McpEndpoint sessions shared by two endpoints on one store", () => {
     expect(results.map((r) => r.content)).toEqual(
       Array.from({ length: 5 }, (_, i) => [{ type: "text", text: `echo: ${i}` }]),
     );
-    expect(opened).toBe(2);
+    expect(opened()).toBe(2);
   });
 
   it("DELETE on one ends the session on both; another owner's id is not found on either", async () => {
