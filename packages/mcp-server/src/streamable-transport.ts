@@ -3,8 +3,8 @@ import type {
   TransportSendOptions,
 } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
-  isJSONRPCRequest,
   type JSONRPCMessage,
+  type JSONRPCRequest,
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -29,9 +29,17 @@ function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: 
   return "id" in message && ("result" in message || "error" in message);
 }
 
-/** By method only: the server validates the request itself (the SDK's check is a schema parse per message). */
+/*
+ * The messages reaching the transport were validated as JSON-RPC by the
+ * endpoint, so these tell them apart by shape; the SDK's `isJSONRPCRequest`
+ * and `isInitializeRequest` are a schema parse per message.
+ */
+function isRequest(message: JSONRPCMessage): message is JSONRPCRequest {
+  return "method" in message && "id" in message;
+}
+
 function isInitialize(message: JSONRPCMessage): boolean {
-  return "method" in message && message.method === "initialize" && "id" in message;
+  return isRequest(message) && message.method === "initialize";
 }
 
 function asksForProgress(message: JSONRPCMessage): boolean {
@@ -172,7 +180,7 @@ export class StreamableHttpTransport implements Transport {
       const refused = this.refuse(options.protocolVersion);
       if (refused) return refused;
     }
-    const ids = messages.filter(isJSONRPCRequest).map((m) => m.id);
+    const ids = messages.filter(isRequest).map((m) => m.id);
     if (ids.length === 0) {
       this.deliver(messages);
       return new Response(null, { status: 202 });
