@@ -1,4 +1,4 @@
-import { credentialHash } from "../responses/owner.js";
+import { credentialHash } from "../caller-hash.js";
 
 /**
  * Who owns an MCP session: the auth provider that accepted the caller and
