@@ -1,7 +1,8 @@
 import { combineHooks, runAgent } from "@aiproxy/agent-loop";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { toolset, toolThenText } from "../test/fakes.js";
 import { AiProxyMetrics } from "./metrics.js";
+import { RUN_SERIES_CAPACITY } from "./run-series.js";
 
 const labels = {
   surface: "chat",
@@ -25,7 +26,37 @@ async function value(metrics: AiProxyMetrics, name: string, match: Record<string
     .reduce((sum, v) => sum + v.value, 0);
 }
 
+/** A run without tools on a clock the test sets: the gateway's hot path. */
+function noToolRun(
+  metrics: AiProxyMetrics,
+  runLabels: typeof labels,
+  { seconds, tokens, status = 200 }: { seconds: number; tokens: number; status?: number },
+) {
+  const now = vi.spyOn(performance, "now").mockReturnValue(1000);
+  const measured = metrics.startRun(runLabels, { stream: true });
+  now.mockReturnValue(1000 + seconds * 500);
+  const call = {
+    step: 1,
+    provider: runLabels.provider,
+    request: { model: runLabels.model, messages: [] },
+    streaming: true,
+  };
+  measured.hooks.onLlmFirstToken?.(call);
+  measured.hooks.onLlmCallEnd?.({
+    ...call,
+    durationMs: seconds * 1000,
+    usage: { promptTokens: tokens, completionTokens: 1, totalTokens: tokens + 1 },
+  });
+  now.mockReturnValue(1000 + seconds * 1000);
+  measured.end(status);
+  now.mockRestore();
+}
+
 describe("AiProxyMetrics", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it("counts a run with a tool round: request, LLM calls, tokens, tool call, rounds", async () => {
     const metrics = new AiProxyMetrics();
     const measured = metrics.startRun(labels, { stream: true });
@@ -148,5 +179,76 @@ describe("AiProxyMetrics", () => {
     expect(body).toContain('aiproxy_upstream_attempts_total{backend="main",outcome="2xx"} 1');
     expect(body).toContain('aiproxy_upstream_retries_total{backend="main"} 1');
     expect(body).toContain('aiproxy_auth_refusals_total{reason="invalid_key"} 1');
+  });
+
+  it("adds up runs of one label set and keeps another label set apart", async () => {
+    const metrics = new AiProxyMetrics();
+    noToolRun(metrics, labels, { seconds: 0.5, tokens: 30 });
+    noToolRun(metrics, labels, { seconds: 2, tokens: 10 });
+    noToolRun(
+      metrics,
+      { ...labels, assistant: "other", model: "gpt-y" },
+      { seconds: 1, tokens: 7 },
+    );
+    noToolRun(metrics, labels, { seconds: 4, tokens: 1, status: 502 });
+    const { body } = await metrics.scrape();
+    const helper = 'surface="chat",assistant="helper"';
+    expect(body).toContain(`aiproxy_requests_total{${helper},status="200"} 2\n`);
+    expect(body).toContain(`aiproxy_requests_total{${helper},status="502"} 1\n`);
+    expect(body).toContain(
+      'aiproxy_requests_total{surface="chat",assistant="other",status="200"} 1\n',
+    );
+    expect(body).toContain(`aiproxy_request_duration_seconds_sum{${helper},status="200"} 2.5\n`);
+    expect(body).toContain(
+      `aiproxy_request_duration_seconds_bucket{le="0.64",${helper},status="200"} 1\n`,
+    );
+    expect(body).toContain(`aiproxy_time_to_first_token_seconds_sum{${helper}} 3.25\n`);
+    expect(body).toContain(`aiproxy_time_to_first_token_seconds_count{${helper}} 3\n`);
+    const tokens = (model: string, assistant: string) =>
+      `gen_ai_client_token_usage_sum{gen_ai_token_type="input",gen_ai_provider_name="openai",gen_ai_request_model="${model}",assistant="${assistant}",backend="main"}`;
+    expect(body).toContain(`${tokens("gpt-x", "helper")} 41\n`);
+    expect(body).toContain(`${tokens("gpt-y", "other")} 7\n`);
+    expect(body).toMatch(
+      /gen_ai_client_operation_duration_seconds_count\{gen_ai_operation_name="chat",gen_ai_provider_name="openai",gen_ai_request_model="gpt-x",backend="main",outcome="ok"\} 3\n/,
+    );
+    expect(body).toContain('aiproxy_tool_rounds_count{assistant="helper"} 3\n');
+    expect(body).toContain('aiproxy_open_streams{surface="chat"} 0\n');
+    expect(body).toContain('aiproxy_requests_in_flight{surface="chat"} 0\n');
+    // Usage without cached or reasoning tokens leaves those series out, as before.
+    expect(body).not.toContain('gen_ai_token_type="cached"');
+  });
+
+  it("shows a run recorded after the registry was reset, on the series the run had used before", async () => {
+    const metrics = new AiProxyMetrics();
+    noToolRun(metrics, labels, { seconds: 1, tokens: 30 });
+    noToolRun(metrics, labels, { seconds: 1, tokens: 30 });
+    metrics.registry.resetMetrics();
+    expect((await metrics.scrape()).body).not.toContain('assistant="helper"');
+
+    noToolRun(metrics, labels, { seconds: 2, tokens: 5 });
+    const { body } = await metrics.scrape();
+    expect(body).toContain(
+      'aiproxy_requests_total{surface="chat",assistant="helper",status="200"} 1\n',
+    );
+    expect(body).toContain(
+      'aiproxy_request_duration_seconds_sum{surface="chat",assistant="helper",status="200"} 2\n',
+    );
+    expect(body).toMatch(/gen_ai_token_type="input",[^}]*assistant="helper",backend="main"\} 5\n/);
+    expect(body).toContain('aiproxy_tool_rounds_count{assistant="helper"} 1\n');
+  });
+
+  it("keeps counting an assistant's runs after more assistants than its cache holds came and went", async () => {
+    const metrics = new AiProxyMetrics();
+    noToolRun(metrics, labels, { seconds: 1, tokens: 1 });
+    for (let i = 0; i < RUN_SERIES_CAPACITY + 100; i++)
+      noToolRun(metrics, { ...labels, assistant: `a${i}` }, { seconds: 1, tokens: 1 });
+    noToolRun(metrics, labels, { seconds: 1, tokens: 1 });
+    const { body } = await metrics.scrape();
+    expect(body).toContain(
+      'aiproxy_requests_total{surface="chat",assistant="helper",status="200"} 2\n',
+    );
+    expect(body).toContain(
+      `aiproxy_requests_total{surface="chat",assistant="a${RUN_SERIES_CAPACITY + 99}",status="200"} 1\n`,
+    );
   });
 });

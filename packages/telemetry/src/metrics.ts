@@ -1,7 +1,16 @@
 import type { LlmCallStartInfo, RunHooks } from "@aiproxy/agent-loop";
 import type { Usage } from "@aiproxy/core";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Gauge, Registry } from "prom-client";
 import { errorType, known, type RunLabels, UNKNOWN } from "./labels.js";
+import {
+  type OperationLabel,
+  type RequestLabel,
+  type RunFamilies,
+  RunSeriesCache,
+  type TokenLabel,
+  type TokenType,
+} from "./run-series.js";
+import { CounterFamily, GaugeFamily, HistogramFamily } from "./series.js";
 
 /** The OpenTelemetry GenAI semantic conventions' advice for `gen_ai.client.token.usage`. */
 const TOKEN_BUCKETS = [
@@ -44,64 +53,59 @@ export interface MetricsOptions {
  */
 export class AiProxyMetrics {
   readonly registry: Registry;
-  readonly #requests: Counter<"surface" | "assistant" | "status">;
-  readonly #requestDuration: Histogram<"surface" | "assistant" | "status">;
-  readonly #firstToken: Histogram<"surface" | "assistant">;
-  readonly #inFlight: Gauge<"surface">;
-  readonly #openStreams: Gauge<"surface">;
-  readonly #operationDuration: Histogram<
-    | "gen_ai_operation_name"
-    | "gen_ai_provider_name"
-    | "gen_ai_request_model"
-    | "backend"
-    | "outcome"
-  >;
-  readonly #tokens: Histogram<
-    "gen_ai_token_type" | "gen_ai_provider_name" | "gen_ai_request_model" | "assistant" | "backend"
-  >;
-  readonly #attempts: Counter<"backend" | "outcome">;
-  readonly #retries: Counter<"backend">;
-  readonly #toolCalls: Counter<"server" | "tool" | "outcome">;
-  readonly #toolDuration: Histogram<"server" | "tool" | "outcome">;
-  readonly #toolRounds: Histogram<"assistant">;
-  readonly #authRefusals: Counter<"reason">;
+  readonly #requests: CounterFamily<RequestLabel>;
+  readonly #requestDuration: HistogramFamily<RequestLabel>;
+  readonly #firstToken: HistogramFamily<"surface" | "assistant">;
+  readonly #inFlight: GaugeFamily<"surface">;
+  readonly #openStreams: GaugeFamily<"surface">;
+  readonly #operationDuration: HistogramFamily<OperationLabel>;
+  readonly #tokens: HistogramFamily<TokenLabel>;
+  readonly #attempts: CounterFamily<"backend" | "outcome">;
+  readonly #retries: CounterFamily<"backend">;
+  readonly #toolCalls: CounterFamily<"server" | "tool" | "outcome">;
+  readonly #toolDuration: HistogramFamily<"server" | "tool" | "outcome">;
+  readonly #toolRounds: HistogramFamily<"assistant">;
+  readonly #authRefusals: CounterFamily<"reason">;
+  /** A run writes ~12 series: bound once per label set, not looked up per write. */
+  readonly #runSeries: RunSeriesCache;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
-    const registers = [this.registry];
-    this.#requests = new Counter({
+    const registry = this.registry;
+    const registers = [registry];
+    this.#requests = new CounterFamily({
       name: "aiproxy_requests_total",
       help: "Requests by surface, assistant and HTTP status (an error after the first byte counts as its error's status).",
       labelNames: ["surface", "assistant", "status"],
-      registers,
+      registry,
     });
-    this.#requestDuration = new Histogram({
+    this.#requestDuration = new HistogramFamily({
       name: "aiproxy_request_duration_seconds",
       help: "From the request's arrival to the end of its run (the last byte of a stream).",
       labelNames: ["surface", "assistant", "status"],
       buckets: DURATION_BUCKETS,
-      registers,
+      registry,
     });
-    this.#firstToken = new Histogram({
+    this.#firstToken = new HistogramFamily({
       name: "aiproxy_time_to_first_token_seconds",
       help: "From the request's arrival to the first text or reasoning the model produced.",
       labelNames: ["surface", "assistant"],
       buckets: DURATION_BUCKETS,
-      registers,
+      registry,
     });
-    this.#inFlight = new Gauge({
+    this.#inFlight = new GaugeFamily({
       name: "aiproxy_requests_in_flight",
       help: "Runs in progress.",
       labelNames: ["surface"],
-      registers,
+      registry,
     });
-    this.#openStreams = new Gauge({
+    this.#openStreams = new GaugeFamily({
       name: "aiproxy_open_streams",
       help: "Streamed responses in progress.",
       labelNames: ["surface"],
-      registers,
+      registry,
     });
-    this.#operationDuration = new Histogram({
+    this.#operationDuration = new HistogramFamily({
       name: "gen_ai_client_operation_duration_seconds",
       help: "Duration of each upstream LLM call (GenAI semantic conventions), by backend and outcome.",
       labelNames: [
@@ -112,9 +116,9 @@ export class AiProxyMetrics {
         "outcome",
       ],
       buckets: DURATION_BUCKETS,
-      registers,
+      registry,
     });
-    this.#tokens = new Histogram({
+    this.#tokens = new HistogramFamily({
       name: "gen_ai_client_token_usage",
       help: "Tokens per LLM call by type: input, output, cached (input), reasoning (output).",
       labelNames: [
@@ -125,46 +129,47 @@ export class AiProxyMetrics {
         "backend",
       ],
       buckets: TOKEN_BUCKETS,
-      registers,
+      registry,
     });
-    this.#attempts = new Counter({
+    this.#attempts = new CounterFamily({
       name: "aiproxy_upstream_attempts_total",
       help: "HTTP requests sent to upstream LLMs, retries included, by outcome (2xx, 4xx, 5xx, error).",
       labelNames: ["backend", "outcome"],
-      registers,
+      registry,
     });
-    this.#retries = new Counter({
+    this.#retries = new CounterFamily({
       name: "aiproxy_upstream_retries_total",
       help: "Upstream requests retried (a retryable status or a broken connection before any output).",
       labelNames: ["backend"],
-      registers,
+      registry,
     });
-    this.#toolCalls = new Counter({
+    this.#toolCalls = new CounterFamily({
       name: "aiproxy_tool_calls_total",
       help: "Server-side tool calls by MCP server, tool and outcome (ok, error).",
       labelNames: ["server", "tool", "outcome"],
-      registers,
+      registry,
     });
-    this.#toolDuration = new Histogram({
+    this.#toolDuration = new HistogramFamily({
       name: "aiproxy_tool_call_duration_seconds",
       help: "Duration of each server-side tool call.",
       labelNames: ["server", "tool", "outcome"],
       buckets: DURATION_BUCKETS,
-      registers,
+      registry,
     });
-    this.#toolRounds = new Histogram({
+    this.#toolRounds = new HistogramFamily({
       name: "aiproxy_tool_rounds",
       help: "Tool rounds per request.",
       labelNames: ["assistant"],
       buckets: TOOL_ROUND_BUCKETS,
-      registers,
+      registry,
     });
-    this.#authRefusals = new Counter({
+    this.#authRefusals = new CounterFamily({
       name: "aiproxy_auth_refusals_total",
       help: "Requests to /v1 refused by the auth chain, by reason (missing_key, invalid_key).",
       labelNames: ["reason"],
-      registers,
+      registry,
     });
+    this.#runSeries = new RunSeriesCache(this.#runFamilies());
     const mcpServers = options.mcpServers;
     if (mcpServers) {
       new Gauge({
@@ -192,6 +197,19 @@ export class AiProxyMetrics {
         },
       });
     }
+  }
+
+  #runFamilies(): RunFamilies {
+    return {
+      requests: this.#requests,
+      requestDuration: this.#requestDuration,
+      firstToken: this.#firstToken,
+      inFlight: this.#inFlight,
+      openStreams: this.#openStreams,
+      operationDuration: this.#operationDuration,
+      tokens: this.#tokens,
+      toolRounds: this.#toolRounds,
+    };
   }
 
   /** The exposition text and its content type, for `GET /metrics`. */
@@ -227,31 +245,29 @@ export class AiProxyMetrics {
    */
   startRun(labels: RunLabels, options: { stream: boolean; started?: number }): RunMetrics {
     const started = options.started ?? performance.now();
-    const { surface, assistant } = labels;
-    this.#inFlight.inc({ surface });
-    if (options.stream) this.#openStreams.inc({ surface });
+    const series = this.#runSeries.of(labels);
+    series.inFlight.inc();
+    if (options.stream) series.openStreams.inc();
     let firstToken = false;
     // A round is a step whose server-side tools ran; a step handing calls to the client is not.
     const roundSteps = new Set<number>();
     let ended = false;
-    // The run's own backend, or a strategy's (the two-model decider), by config name only.
-    const callLabels = (info: LlmCallStartInfo) => {
-      if (info.backend === undefined)
-        return { provider: labels.provider, model: labels.model, backend: labels.backend };
-      return {
-        provider: info.provider,
-        model: known(info.request.model, labels.otherModels ?? NONE),
-        backend: known(info.backend, labels.otherBackends ?? NONE),
-      };
-    };
     const hooks: RunHooks = {
       onLlmFirstToken: () => {
         if (firstToken) return;
         firstToken = true;
-        this.#firstToken.observe({ surface, assistant }, seconds(started));
+        series.firstToken.observe(seconds(started));
       },
       onLlmCallEnd: (info) => {
-        const call = callLabels(info);
+        const duration = info.durationMs / 1000;
+        if (info.backend === undefined && info.error === undefined) {
+          series.llmCallOk.observe(duration);
+          if (info.usage)
+            recordUsage(info.usage, (type, value) => series.tokens[type].observe(value));
+          return;
+        }
+        // A failed call, or a strategy's own (the two-model decider): labelled by config names only.
+        const call = callLabels(labels, info);
         this.#operationDuration.observe(
           {
             gen_ai_operation_name: "chat",
@@ -260,22 +276,21 @@ export class AiProxyMetrics {
             backend: call.backend,
             outcome: info.error === undefined ? "ok" : errorType(info.error),
           },
-          info.durationMs / 1000,
+          duration,
         );
         if (info.usage)
-          recordUsage(info.usage, (type, value) => {
-            if (value === undefined) return;
+          recordUsage(info.usage, (type, value) =>
             this.#tokens.observe(
               {
                 gen_ai_token_type: type,
                 gen_ai_provider_name: call.provider,
                 gen_ai_request_model: call.model,
-                assistant,
+                assistant: labels.assistant,
                 backend: call.backend,
               },
               value,
-            );
-          });
+            ),
+          );
       },
       onToolCallEnd: (info) => {
         const toolLabels = {
@@ -294,13 +309,26 @@ export class AiProxyMetrics {
       end: (status: number) => {
         if (ended) return;
         ended = true;
-        this.#inFlight.dec({ surface });
-        if (options.stream) this.#openStreams.dec({ surface });
-        this.#toolRounds.observe({ assistant }, roundSteps.size);
-        this.request(surface, assistant, status, seconds(started));
+        series.inFlight.dec();
+        if (options.stream) series.openStreams.dec();
+        series.toolRounds.observe(roundSteps.size);
+        const request = series.request(status);
+        request.count.inc();
+        request.duration.observe(seconds(started));
       },
     };
   }
+}
+
+/** The run's own backend, or a strategy's (the two-model decider), by config name only. */
+function callLabels(labels: RunLabels, info: LlmCallStartInfo) {
+  if (info.backend === undefined)
+    return { provider: labels.provider, model: labels.model, backend: labels.backend };
+  return {
+    provider: info.provider,
+    model: known(info.request.model, labels.otherModels ?? NONE),
+    backend: known(info.backend, labels.otherBackends ?? NONE),
+  };
 }
 
 export interface RunMetrics {
@@ -309,11 +337,12 @@ export interface RunMetrics {
   end(status: number): void;
 }
 
-function recordUsage(usage: Usage, record: (type: string, value: number | undefined) => void) {
-  record("input", usage.promptTokens);
-  record("output", usage.completionTokens);
-  record("cached", usage.cachedTokens);
-  record("reasoning", usage.reasoningTokens);
+function recordUsage(usage: Usage, record: (type: TokenType, value: number) => void) {
+  // Only the optional two may be missing, but a provider's usage is not to be trusted on that.
+  if (usage.promptTokens !== undefined) record("input", usage.promptTokens);
+  if (usage.completionTokens !== undefined) record("output", usage.completionTokens);
+  if (usage.cachedTokens !== undefined) record("cached", usage.cachedTokens);
+  if (usage.reasoningTokens !== undefined) record("reasoning", usage.reasoningTokens);
 }
 
 function seconds(since: number): number {
