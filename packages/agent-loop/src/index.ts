@@ -11,6 +11,7 @@ export {
   type ToolCallEndInfo,
   type ToolCallStartInfo,
 } from "./hooks.js";
+export { canRelay, type RelayAgentOptions, type RelayRun, relayAgent } from "./relay.js";
 export { runAgent } from "./run-agent.js";
 export { strategyJson } from "./strategy-json.js";
 export type {

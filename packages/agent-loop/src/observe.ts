@@ -8,6 +8,7 @@ import type {
   Logger,
   RetryInfo,
   Toolset,
+  WireEvent,
 } from "@aiproxy/core";
 import type { LlmCallEndInfo, LlmCallStartInfo, RunHooks, ToolCallStartInfo } from "./hooks.js";
 import type { AgentEvent, AgentResult, RunAgentOptions } from "./types.js";
@@ -133,30 +134,59 @@ export class RunObserver {
           throw error;
         }
       },
-      stream: (request, options) => this.#observeStream(backend, request, options, name),
+      stream: (request, options) =>
+        this.#observeStream(
+          backend,
+          request,
+          true,
+          options,
+          name,
+          (options) => backend.stream(request, options)[Symbol.asyncIterator](),
+          (event, see) => see(event),
+        ),
     };
+    const { relay } = backend;
+    if (relay) {
+      Object.defineProperty(wrapper, "wire", { value: backend.wire, enumerable: true });
+      wrapper.relay = (request, options) =>
+        this.#observeStream(
+          backend,
+          request,
+          options.stream,
+          options,
+          name,
+          (call) =>
+            relay
+              .call(backend, request, { ...call, stream: options.stream })
+              [Symbol.asyncIterator](),
+          (item: WireEvent, see) => {
+            for (const event of item.events) see(event);
+          },
+        );
+    }
     if (backend.close) wrapper.close = () => backend.close?.() ?? Promise.resolve();
     return wrapper;
   }
 
-  #observeStream(
+  /**
+   * A call whose items carry backend events (the events themselves, or a
+   * relay's wire items): the call's hooks fire as `visit` shows each event.
+   */
+  #observeStream<T>(
     backend: LlmBackend,
     request: LlmRequest,
+    streaming: boolean,
     options: CallOptions | undefined,
     name: string | undefined,
-  ): AsyncIterable<BackendEvent> {
+    open: (options: CallOptions) => AsyncIterator<T>,
+    visit: (item: T, see: (event: BackendEvent) => void) => void,
+  ): AsyncIterable<T> {
     return {
       [Symbol.asyncIterator]: () => {
-        const call = this.#startCall(backend, request, true, options, name);
-        const inner = backend.stream(request, call.options)[Symbol.asyncIterator]();
+        const call = this.#startCall(backend, request, streaming, options, name);
+        const inner = open(call.options);
         let first = true;
-        // Plain `then` rather than an async `next`: one promise less per event.
-        const seen = (next: IteratorResult<BackendEvent>): IteratorResult<BackendEvent> => {
-          if (next.done) {
-            call.end({});
-            return next;
-          }
-          const event = next.value;
+        const see = (event: BackendEvent) => {
           if (first && (event.type === "text-delta" || event.type === "reasoning-delta")) {
             first = false;
             this.#call("onLlmFirstToken", call.info);
@@ -168,6 +198,14 @@ export class RunObserver {
               message: event.message,
               ...(event.id !== undefined && { responseId: event.id }),
             });
+        };
+        // Plain `then` rather than an async `next`: one promise less per event.
+        const seen = (next: IteratorResult<T>): IteratorResult<T> => {
+          if (next.done) {
+            call.end({});
+            return next;
+          }
+          visit(next.value, see);
           return next;
         };
         const failed = (error: unknown): never => {
@@ -176,7 +214,7 @@ export class RunObserver {
         };
         return {
           next: () => {
-            let next: Promise<IteratorResult<BackendEvent>>;
+            let next: Promise<IteratorResult<T>>;
             try {
               next = inner.next();
             } catch (error) {

@@ -11,9 +11,12 @@ import {
   type LlmBackend,
   type LlmRequest,
   parseJsonObject,
+  type RelayCallOptions,
   resolveExchange,
+  type SseMessage,
   type UpstreamBody,
   UpstreamError,
+  type WireEvent,
 } from "@aiproxy/core";
 import { ChunkAccumulator } from "./accumulator.js";
 import { streamError } from "./errors.js";
@@ -50,7 +53,59 @@ export function createOpenAIBackend(options: OpenAIBackendOptions = {}): LlmBack
         (body) => decodeStream(body, config.secrets),
         { signal: call?.signal, headers: call?.headers, onRetry: call?.onRetry },
       ),
+    wire: "openai-chat",
+    relay: (request: LlmRequest, call: RelayCallOptions) => relay(config, request, call),
   };
+}
+
+/** The chat-completions wire as it arrives: each chunk's text, beside its canonical events. */
+function relay(
+  config: ExchangeConfig,
+  request: LlmRequest,
+  call: RelayCallOptions,
+): AsyncIterable<WireEvent> {
+  const options = { signal: call.signal, headers: call.headers, onRetry: call.onRetry };
+  if (call.stream) {
+    const body = JSON.stringify(toOpenAIRequest(request, { stream: true }));
+    return exchangeStream(
+      config,
+      body,
+      (upstream) => relayStream(upstream, config.secrets),
+      options,
+    );
+  }
+  return (async function* () {
+    yield await exchangeJson(
+      config,
+      JSON.stringify(toOpenAIRequest(request)),
+      (json, status) => ({
+        chunk: json,
+        events: [...completionEvents(completionFrom(json, status, config.secrets))],
+      }),
+      options,
+    );
+  })();
+}
+
+async function* relayStream(body: UpstreamBody, secrets: string[]): AsyncGenerator<WireEvent> {
+  if (answeredWhole(body)) {
+    const json = await body.json();
+    const events = [...completionEvents(completionFrom(json, body.status, secrets))];
+    yield { chunk: chunkOfWhole(json), events };
+    return;
+  }
+  const accumulator = new ChunkAccumulator({ secrets });
+  let done = false;
+  for await (const message of body.events()) {
+    const chunk = readChunk(message, body.status, secrets);
+    if (chunk === DONE) {
+      done = true;
+      break;
+    }
+    yield { data: message.data, chunk, events: accumulator.push(chunk) };
+  }
+  assertComplete(done, accumulator);
+  yield { events: accumulator.finish() };
 }
 
 function resolveConfig(options: OpenAIBackendOptions): ExchangeConfig {
@@ -72,28 +127,64 @@ async function* decodeStream(body: UpstreamBody, secrets: string[]): AsyncGenera
   const accumulator = new ChunkAccumulator({ secrets });
   let done = false;
   for await (const message of body.events()) {
-    if (message.data.trim() === "[DONE]") {
+    const chunk = readChunk(message, body.status, secrets);
+    if (chunk === DONE) {
       done = true;
       break;
     }
-    const chunk = parseJsonObject(message.data, body.status) as OpenAIChatCompletionChunk;
-    // vLLM and some proxies report errors as `event: error` or a top-level error object.
-    if (message.event === "error" || chunk.object === "error") {
-      throw streamError(chunk.error ?? chunk, secrets);
-    }
-    if (chunk.error == null) assertChoices(chunk.choices, "delta", body.status);
     // for-of, not `yield*`: that wraps the array in an async iterator, a few promises per event.
     for (const event of accumulator.push(chunk)) yield event;
   }
-  // `[DONE]` is optional for some servers; a stream that ended cleanly
-  // after its finish_reason is complete, one that ended before it was cut off.
-  if (!done && !accumulator.sawFinishReason) {
-    throw new UpstreamError({
-      upstreamStatus: 0,
-      message: "Upstream stream ended before a finish_reason",
-    });
-  }
+  assertComplete(done, accumulator);
   for (const event of accumulator.finish()) yield event;
+}
+
+const DONE = Symbol("[DONE]");
+
+/** One SSE event as a chunk, or DONE for `[DONE]`; an error event throws. */
+function readChunk(
+  message: SseMessage,
+  status: number,
+  secrets: string[],
+): OpenAIChatCompletionChunk | typeof DONE {
+  if (message.data.trim() === "[DONE]") return DONE;
+  const chunk = parseJsonObject(message.data, status) as OpenAIChatCompletionChunk;
+  // vLLM and some proxies report errors as `event: error` or a top-level error object.
+  if (message.event === "error" || chunk.object === "error") {
+    throw streamError(chunk.error ?? chunk, secrets);
+  }
+  if (chunk.error == null) assertChoices(chunk.choices, "delta", status);
+  return chunk;
+}
+
+/**
+ * `[DONE]` is optional for some servers; a stream that ended cleanly after
+ * its finish_reason is complete, one that ended before it was cut off.
+ */
+function assertComplete(done: boolean, accumulator: ChunkAccumulator): void {
+  if (done || accumulator.sawFinishReason) return;
+  throw new UpstreamError({
+    upstreamStatus: 0,
+    message: "Upstream stream ended before a finish_reason",
+  });
+}
+
+/** A whole completion (a server that ignored `stream: true`) as the one chunk a stream of it would be. */
+function chunkOfWhole(body: Record<string, unknown>): Record<string, unknown> {
+  const { choices, ...rest } = body as OpenAIChatCompletion;
+  return {
+    ...rest,
+    object: "chat.completion.chunk",
+    choices: (choices ?? []).map(({ message, ...choice }) => ({
+      ...choice,
+      delta: {
+        ...message,
+        ...(message?.tool_calls && {
+          tool_calls: message.tool_calls.map((call, index) => ({ index, ...call })),
+        }),
+      },
+    })),
+  };
 }
 
 /** A parsed 2xx body as a completion; an `{"error": ...}` body or one without choices fails. */

@@ -82,11 +82,44 @@ export interface CallOptions {
   onRetry?: (info: RetryInfo) => void;
 }
 
+/**
+ * A wire format a backend can relay. A surface that speaks the same one can
+ * forward the provider's events as they arrive instead of translating each
+ * into canonical events and back.
+ */
+export type WireFormat = "openai-chat";
+
+/** One event of the provider's own wire format, as it arrived, with what it means. */
+export interface WireEvent {
+  /** `chunk`'s JSON text exactly as the provider sent it, when the adapter has it (a streamed event). */
+  data?: string;
+  /**
+   * The event as a JSON object: a streamed chunk, or a whole body. Absent on
+   * the item that only closes a stream, whose events are its `finish`.
+   */
+  chunk?: Record<string, unknown>;
+  /** The canonical events it carries; a response's last item carries `finish`. */
+  events: BackendEvent[];
+}
+
+export interface RelayCallOptions extends CallOptions {
+  /** A streamed call (one item per event) or a whole one (one item: the body). */
+  stream: boolean;
+}
+
 export interface LlmBackend {
   /** A short provider name for logs, e.g. "openai" or "anthropic". */
   readonly provider: string;
   generate(request: LlmRequest, options?: CallOptions): Promise<Completion>;
   stream(request: LlmRequest, options?: CallOptions): AsyncIterable<BackendEvent>;
+  /** Set when `relay` is: the wire format its items are in. */
+  readonly wire?: WireFormat;
+  /**
+   * `stream`, or `generate` without `stream`, with each of the provider's
+   * own events beside its canonical ones, under the same limits, retries
+   * and deadline: for a surface that answers in `wire` and so can forward them.
+   */
+  relay?(request: LlmRequest, options: RelayCallOptions): AsyncIterable<WireEvent>;
   /** Releases pooled connections, if the backend holds any. */
   close?(): Promise<void>;
 }

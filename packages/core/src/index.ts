@@ -5,6 +5,9 @@ export type {
   FinishReason,
   LlmBackend,
   LlmRequest,
+  RelayCallOptions,
+  WireEvent,
+  WireFormat,
 } from "./backend.js";
 export {
   AbortedError,

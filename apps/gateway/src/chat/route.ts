@@ -1,4 +1,4 @@
-import { toOpenAIResponse } from "@aiproxy/agent-loop/openai";
+import { toOpenAIRelayResponse, toOpenAIResponse } from "@aiproxy/agent-loop/openai";
 import type { Context } from "hono";
 import type { GatewayEnv } from "../env.js";
 import { readJsonBody } from "../http/body.js";
@@ -17,22 +17,31 @@ export function chatCompletions({ registry, runs }: ChatRouteOptions) {
     const request = parseChatRequest(
       await readJsonBody(c.req.raw, { maxDepth: registry.config.server.max_json_depth }),
     );
-    const { run, lease, requestId } = runs.start(c, {
-      model: request.model,
-      logMessage: "chat completion",
-      build: () => ({
-        messages: request.messages,
-        clientTools: request.clientTools,
-        params: request.params,
-        stream: request.stream,
-      }),
-    });
-    return toOpenAIResponse(run, {
+    const started = runs.startRelayable(
+      c,
+      {
+        model: request.model,
+        logMessage: "chat completion",
+        build: () => ({
+          messages: request.messages,
+          clientTools: request.clientTools,
+          params: request.params,
+          stream: request.stream,
+        }),
+      },
+      "openai-chat",
+    );
+    const rendering = {
       model: request.model,
       stream: request.stream,
       includeUsage: request.includeUsage,
-      toolActivity: lease.assistant.tool_activity,
-      headers: { "x-request-id": requestId },
+      headers: { "x-request-id": started.requestId },
+    };
+    // An OpenAI backend and nothing to do but answer: its chunks are forwarded as they come.
+    if (started.relay) return toOpenAIRelayResponse(started.relay, rendering);
+    return toOpenAIResponse(started.run, {
+      ...rendering,
+      toolActivity: started.lease.assistant.tool_activity,
     });
   };
 }

@@ -1,8 +1,12 @@
 import {
   type AgentResult,
   type AgentRun,
+  canRelay,
   combineHooks,
+  type RelayRun,
+  type RunAgentOptions,
   type RunHooks,
+  relayAgent,
   runAgent,
   type ToolStrategy,
 } from "@aiproxy/agent-loop";
@@ -13,6 +17,7 @@ import {
   type Logger,
   type ToolDefinition,
   type Toolset,
+  type WireFormat,
 } from "@aiproxy/core";
 import type { Context } from "hono";
 import type { GatewayEnv } from "../env.js";
@@ -65,6 +70,11 @@ export interface StartedRun {
   requestId: string;
 }
 
+/** `startRelayable`'s run: relayed when nothing stands between the model and the client. */
+export type StartedRelayable =
+  | (StartedRun & { relay?: undefined })
+  | (Omit<StartedRun, "run"> & { relay: RelayRun; run?: undefined });
+
 export interface RunServiceOptions {
   registry: Registry;
   logger: Logger;
@@ -104,12 +114,34 @@ export class RunService {
   }
 
   start(c: Context<GatewayEnv>, options: StartRunOptions): StartedRun {
+    return this.#start(c, options, undefined) as StartedRun;
+  }
+
+  /**
+   * `start` for a surface that speaks `wire`: when the assistant's backend
+   * relays that format and the run has no tools, strategy or approvals, the
+   * run is a relay (see `relayAgent`), observed and logged the same way.
+   */
+  startRelayable(
+    c: Context<GatewayEnv>,
+    options: StartRunOptions,
+    wire: WireFormat,
+  ): StartedRelayable {
+    return this.#start(c, options, wire);
+  }
+
+  #start(
+    c: Context<GatewayEnv>,
+    options: StartRunOptions,
+    wire: WireFormat | undefined,
+  ): StartedRelayable {
     const started = performance.now();
     // A model outside the caller's grant is answered as one that does not exist.
     const lease = acquireFor(this.#registry, c.get("caller"), options.model);
     const surface = surfaceOf(c.req.path);
     let spec: RunSpec;
-    let run: AgentRun;
+    let run: AgentRun | RelayRun;
+    let relayed = false;
     let observed: ObservedRun | undefined;
     let firstTokenAt: number | undefined;
     try {
@@ -121,7 +153,9 @@ export class RunService {
         },
       };
       const hooks = observed?.hooks ? combineHooks(observed.hooks, timing) : timing;
-      run = this.#run(lease, spec, c.req.raw.signal, hooks);
+      const agent = this.#options(lease, spec, c.req.raw.signal, hooks);
+      relayed = wire !== undefined && canRelay(agent, wire);
+      run = relayed ? relayAgent(agent) : runAgent(agent);
     } catch (error) {
       observed?.end(AiProxyError.isInstance(error) ? error.status : 500);
       lease.release();
@@ -160,7 +194,9 @@ export class RunService {
         ),
     );
     run.result.then(lease.release, lease.release);
-    return { run, lease, spec, requestId };
+    return relayed
+      ? { relay: run as RelayRun, lease, spec, requestId }
+      : { run: run as AgentRun, lease, spec, requestId };
   }
 
   #observe(
@@ -192,13 +228,18 @@ export class RunService {
     });
   }
 
-  #run(lease: AssistantLease, spec: RunSpec, signal: AbortSignal, hooks: RunHooks): AgentRun {
+  #options(
+    lease: AssistantLease,
+    spec: RunSpec,
+    signal: AbortSignal,
+    hooks: RunHooks,
+  ): RunAgentOptions {
     const { assistant } = lease;
     const extraBody =
       spec.extraBody && Object.keys(spec.extraBody).length > 0
         ? { ...assistant.extra_body, ...spec.extraBody }
         : assistant.extra_body;
-    return runAgent({
+    return {
       backend: spec.headers ? withCallHeaders(lease.backend, spec.headers) : lease.backend,
       model: assistant.model,
       messages: spec.messages,
@@ -220,7 +261,7 @@ export class RunService {
         approve: spec.approve ?? refuseUnapproved(assistant),
         approvals: spec.approvals,
       }),
-    });
+    };
   }
 }
 

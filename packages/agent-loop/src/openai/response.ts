@@ -3,6 +3,7 @@ import { SSE_HEADERS, sseBody } from "../sse/writer.js";
 import type { AgentRun } from "../types.js";
 import { type ChunkItem, ChunkProducer } from "./chunks.js";
 import { toChatCompletion } from "./completion.js";
+import { errorResponse, jsonResponse } from "./http.js";
 import { completionId } from "./ids.js";
 
 export interface OpenAIResponseOptions {
@@ -38,7 +39,11 @@ export async function toOpenAIResponse(
   if (!options.stream) {
     try {
       const result = await run.result;
-      return json(200, toChatCompletion(result, { model: options.model, id }), options.headers);
+      return jsonResponse(
+        200,
+        toChatCompletion(result, { model: options.model, id }),
+        options.headers,
+      );
     } catch (error) {
       return errorResponse(error, options.headers);
     }
@@ -108,16 +113,4 @@ function encodeItem(item: ChunkItem): string {
   return "chunk" in item
     ? `data: ${item.encoded ?? JSON.stringify(item.chunk)}\n\n`
     : `data: ${JSON.stringify(toOpenAIError(item.error).body)}\n\n`;
-}
-
-function json(status: number, body: unknown, extra?: HeadersInit, own?: Record<string, string>) {
-  const headers = new Headers(extra);
-  for (const [name, value] of Object.entries(own ?? {})) headers.set(name, value);
-  headers.set("content-type", "application/json");
-  return new Response(JSON.stringify(body), { status, headers });
-}
-
-function errorResponse(error: unknown, extra?: HeadersInit): Response {
-  const { status, body, headers } = toOpenAIError(error);
-  return json(status, body, extra, headers);
 }

@@ -1,0 +1,188 @@
+import { InternalError, toOpenAIError, type WireEvent } from "@aiproxy/core";
+import type { RelayRun } from "../relay.js";
+import { SSE_HEADERS, sseBody } from "../sse/writer.js";
+import { errorResponse, jsonResponse } from "./http.js";
+import type { OpenAIResponseOptions } from "./response.js";
+
+export type OpenAIRelayOptions = Omit<OpenAIResponseOptions, "toolActivity" | "id">;
+
+/**
+ * A relayed run (see `relayAgent`) as a Response in OpenAI's wire format,
+ * with the same status rules as `toOpenAIResponse`: the upstream's chunks go
+ * out as they came, with only `model` set to the assistant's name, the
+ * usage-only chunk dropped unless the client asked for it, and a tool call
+ * the model made without being offered tools removed, as a run removes it.
+ */
+export async function toOpenAIRelayResponse(
+  run: RelayRun,
+  options: OpenAIRelayOptions,
+): Promise<Response> {
+  if (run.wire !== "openai-chat")
+    return errorResponse(
+      new InternalError({ message: `cannot relay ${run.wire} as chat completions` }),
+      options.headers,
+    );
+  const items = run[Symbol.asyncIterator]();
+  const rewrite = chunkRewriter(options.model);
+  if (!options.stream) {
+    try {
+      const first = await nextChunk(items);
+      // Drains the iterator, so the run settles (its result is the one logged).
+      await items.next();
+      await run.result;
+      if (!first) throw new InternalError({ message: "The relayed run produced no answer" });
+      return jsonResponse(200, rewrite.whole(first), options.headers);
+    } catch (error) {
+      return errorResponse(error, options.headers);
+    }
+  }
+
+  const includeUsage = options.includeUsage === true;
+  let first: string | undefined;
+  try {
+    // The status waits for the first chunk, as a rendered stream's does.
+    for (;;) {
+      const item = await nextChunk(items);
+      if (!item) break;
+      first = rewrite.frame(item, includeUsage);
+      if (first) break;
+    }
+  } catch (error) {
+    return errorResponse(error, options.headers);
+  }
+  if (first === undefined) {
+    await items.return?.();
+    return errorResponse(
+      new InternalError({ message: "The relayed run produced no output" }),
+      options.headers,
+    );
+  }
+  const headers = new Headers(options.headers);
+  for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
+  const body = sseBody(frames(items, rewrite, includeUsage), first, {
+    keepAliveMs: options.keepAliveMs ?? 15_000,
+  });
+  return new Response(body, { status: 200, headers });
+}
+
+/** The next item that carries a chunk; undefined when the run is done. */
+async function nextChunk(items: AsyncIterator<WireEvent>): Promise<WireEvent | undefined> {
+  for (;;) {
+    const next = await items.next();
+    if (next.done) return undefined;
+    if (next.value.chunk) return next.value;
+  }
+}
+
+/**
+ * The chunks after the first as SSE frames. A failure is the last frame;
+ * only a finished run gets `[DONE]`. Returning the frames aborts the run.
+ */
+function frames(
+  items: AsyncIterator<WireEvent>,
+  rewrite: ChunkRewriter,
+  includeUsage: boolean,
+): AsyncIterator<string> {
+  let ended = false;
+  return {
+    async next() {
+      while (!ended) {
+        let item: WireEvent | undefined;
+        try {
+          item = await nextChunk(items);
+        } catch (error) {
+          ended = true;
+          return { done: false, value: `data: ${JSON.stringify(toOpenAIError(error).body)}\n\n` };
+        }
+        if (!item) {
+          ended = true;
+          return { done: false, value: "data: [DONE]\n\n" };
+        }
+        const frame = rewrite.frame(item, includeUsage);
+        if (frame) return { done: false, value: frame };
+      }
+      return { done: true, value: undefined };
+    },
+    async return() {
+      ended = true;
+      await items.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+interface ChunkRewriter {
+  /** A streamed chunk as its SSE frame; "" for one the client does not get. */
+  frame(item: WireEvent, includeUsage: boolean): string;
+  /** A whole completion body as JSON text. */
+  whole(item: WireEvent): unknown;
+}
+
+function chunkRewriter(model: string): ChunkRewriter {
+  const modelField = `"model":${JSON.stringify(model)}`;
+  return {
+    frame(item, includeUsage) {
+      const chunk = item.chunk as Record<string, unknown>;
+      const choices = chunk.choices;
+      // The usage-only chunk the gateway asked for on its own account.
+      if (!includeUsage && Array.isArray(choices) && choices.length === 0 && chunk.usage != null)
+        return "";
+      const data = item.data;
+      if (
+        data !== undefined &&
+        typeof chunk.model === "string" &&
+        !carriesToolCalls(choices, "delta")
+      ) {
+        // The upstream's own text with one field replaced: no re-serialising of each chunk.
+        const field = `"model":${JSON.stringify(chunk.model)}`;
+        const at = data.indexOf(field);
+        if (at !== -1)
+          return `data: ${data.slice(0, at)}${modelField}${data.slice(at + field.length)}\n\n`;
+      }
+      return `data: ${JSON.stringify(withoutToolCalls({ ...chunk, model }, "delta"))}\n\n`;
+    },
+    whole(item) {
+      return withoutToolCalls({ ...(item.chunk as Record<string, unknown>), model }, "message");
+    },
+  };
+}
+
+type Choice = Record<string, unknown> & { finish_reason?: unknown };
+
+function carriesToolCalls(choices: unknown, key: "delta" | "message"): boolean {
+  if (!Array.isArray(choices)) return false;
+  for (const choice of choices as Choice[]) {
+    const part = choice?.[key] as Record<string, unknown> | null | undefined;
+    if (part?.tool_calls != null || part?.function_call != null) return true;
+    if (choice?.finish_reason === "tool_calls" || choice?.finish_reason === "function_call")
+      return true;
+  }
+  return false;
+}
+
+/**
+ * The chunk without tool calls: no tools were offered, so a call is not
+ * the answer (a run drops it and says "stop").
+ */
+function withoutToolCalls(
+  chunk: Record<string, unknown>,
+  key: "delta" | "message",
+): Record<string, unknown> {
+  if (!carriesToolCalls(chunk.choices, key)) return chunk;
+  return {
+    ...chunk,
+    choices: (chunk.choices as Choice[]).map((choice) => {
+      const {
+        tool_calls: _calls,
+        function_call: _call,
+        ...part
+      } = (choice[key] as Record<string, unknown> | null | undefined) ?? {};
+      const reason = choice.finish_reason;
+      return {
+        ...choice,
+        [key]: part,
+        ...((reason === "tool_calls" || reason === "function_call") && { finish_reason: "stop" }),
+      };
+    }),
+  };
+}
