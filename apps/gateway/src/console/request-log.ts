@@ -16,7 +16,9 @@ type Listener = (line: RequestLogLine) => void;
 export class RequestLog {
   readonly capacity: number;
   readonly maxListeners: number;
+  /** A ring: `#start` is the oldest line once it is full. `shift()` moved every line each time. */
   readonly #lines: RequestLogLine[] = [];
+  #start = 0;
   readonly #listeners = new Set<Listener>();
   #next = 1;
 
@@ -27,8 +29,11 @@ export class RequestLog {
 
   push(fields: Omit<RequestLogLine, "id" | "time">): void {
     const line = { ...fields, id: this.#next++, time: new Date().toISOString() } as RequestLogLine;
-    this.#lines.push(line);
-    if (this.#lines.length > this.capacity) this.#lines.shift();
+    if (this.#lines.length < this.capacity) this.#lines.push(line);
+    else if (this.capacity > 0) {
+      this.#lines[this.#start] = line;
+      this.#start = (this.#start + 1) % this.capacity;
+    }
     for (const listener of this.#listeners) {
       try {
         listener(line);
@@ -40,7 +45,7 @@ export class RequestLog {
 
   /** Oldest first. */
   recent(): RequestLogLine[] {
-    return [...this.#lines];
+    return [...this.#lines.slice(this.#start), ...this.#lines.slice(0, this.#start)];
   }
 
   /** `undefined` when there are `maxListeners` already. */
