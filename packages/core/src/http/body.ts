@@ -1,5 +1,6 @@
 import { AiProxyError, abortError, UpstreamError } from "../errors.js";
 import { redactSecrets } from "../redact.js";
+import type { HttpAnswer } from "./answer.js";
 import { describeCause } from "./upstream.js";
 
 /** Any failure while reading a response, as an AiProxyError that names no secret. */
@@ -49,7 +50,7 @@ export function parseJsonObject(text: string, status: number): Record<string, un
  * so an endless body costs at most the limit.
  */
 export async function readBody(
-  response: Response,
+  response: HttpAnswer,
   signal: AbortSignal,
   maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<string> {
@@ -93,6 +94,6 @@ export async function readBody(
 }
 
 /** Closes the connection of a body nobody read to the end; a no-op for one that was. */
-export function discardBody(response: Response): void {
+export function discardBody(response: HttpAnswer): void {
   if (response.body && !response.body.locked) response.body.cancel().catch(() => {});
 }

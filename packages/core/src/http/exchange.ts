@@ -1,4 +1,5 @@
 import { abortError } from "../errors.js";
+import type { HeaderReader } from "./answer.js";
 import { UpstreamAttempts } from "./attempts.js";
 import { discardBody, parseJsonObject, readBody, readFailure, unexpectedBody } from "./body.js";
 import { type Deadline, deadline } from "./signals.js";
@@ -20,7 +21,7 @@ export interface ExchangeOptions {
   maxResponseBytes?: number;
   /** The largest single SSE event accepted, counted while reading. Default 4 MiB. */
   maxEventBytes?: number;
-  /** For tests and custom agents. Default: the global `fetch`. */
+  /** Sends each request, for tests and custom agents. Default: undici's `request` on a shared pool. */
   fetch?: typeof fetch;
   /** Extra headers on every request; they may override the adapter's own. Credential-like values are redacted from errors. */
   defaultHeaders?: Record<string, string>;
@@ -87,7 +88,7 @@ export function resolveExchange(
 /** A 2xx response as a stream decoder sees it: read through the exchange's limits. */
 export interface UpstreamBody {
   readonly status: number;
-  readonly headers: Headers;
+  readonly headers: HeaderReader;
   /** The whole body as a JSON object, at most `maxResponseBytes`; anything else fails. */
   json(): Promise<Record<string, unknown>>;
   /** The body as server-sent events, each at most `maxEventBytes`, under the idle timeout. */

@@ -1,9 +1,11 @@
+import type { HeaderReader } from "./answer.js";
+
 /**
  * Seconds to wait before retrying, from `retry-after-ms` (OpenAI's, more
  * precise) or `Retry-After` (seconds or an HTTP date). Undefined when absent
  * or unparseable.
  */
-export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
+export function parseRetryAfter(headers: HeaderReader, now = Date.now()): number | undefined {
   const ms = headers.get("retry-after-ms");
   if (ms !== null) {
     const value = Number(ms);

@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { TimeoutError, UpstreamError } from "../errors.js";
+import { type ChunkReader, type ChunkSource, STOPPED_READING } from "./answer.js";
 
 export type SseMessage = EventSourceMessage;
 
@@ -22,7 +23,7 @@ export interface SseOptions {
  * closes the socket.
  */
 export async function* readSse(
-  body: ReadableStream<Uint8Array>,
+  body: ChunkSource,
   { signal, idleTimeoutMs, maxEventBytes, status = 200 }: SseOptions = {},
 ): AsyncGenerator<SseMessage> {
   // Events of a chunk are yielded from here directly: a `yield*` of a sync
@@ -35,6 +36,7 @@ export async function* readSse(
   const sizes = maxEventBytes === undefined ? undefined : new EventSizes(maxEventBytes);
   const watch = new ReadWatch(reader, idleTimeoutMs, signal);
   let finished = false;
+  let failure: unknown;
   try {
     for (;;) {
       const chunk = await watch.read();
@@ -59,18 +61,20 @@ export async function* readSse(
       if (chunk.done) break;
     }
     finished = true;
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     watch.close();
-    // With a reason: undici's fetch builds a DOMException (a stack capture)
-    // for a reasonless cancel, and a consumer that stops at `[DONE]` cancels
-    // every stream (the body's end is usually still in flight).
-    if (!finished) await reader.cancel(STOPPED_READING).catch(() => {});
+    // A consumer that stops at `[DONE]` stops every stream before the body's
+    // end, which is usually still in flight: STOPPED_READING lets the body
+    // drain so its connection is reused (and spares undici's fetch the
+    // DOMException it builds for a reasonless cancel); a failure closes it.
+    // Not awaited: the consumer need not wait for the rest of a body it does not want.
+    if (!finished) reader.cancel(failure ?? STOPPED_READING).catch(() => {});
     reader.releaseLock();
   }
 }
-
-/** The cancel reason of a body its reader stopped reading; nobody sees it but the fetch. */
-const STOPPED_READING = new Error("The SSE reader stopped reading the body");
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -145,7 +149,7 @@ class ReadWatch {
   readonly #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly reader: ChunkReader,
     private readonly idleTimeoutMs: number | undefined,
     private readonly signal: AbortSignal | undefined,
   ) {

@@ -1,5 +1,6 @@
 import { AbortedError, AiProxyError, abortError, TimeoutError, UpstreamError } from "../errors.js";
 import { redactSecrets } from "../redact.js";
+import { type HttpAnswer, sendRequest } from "./answer.js";
 import { parseRetryAfter } from "./retry-after.js";
 import { type Deadline, deadline, sleep } from "./signals.js";
 
@@ -21,6 +22,7 @@ export interface UpstreamRequestOptions {
   retry?: RetryPolicy;
   /** Strings that must never appear in an error message (API keys). */
   secrets?: string[];
+  /** Sends each request instead of undici's `request` (tests, custom agents). */
   fetch?: typeof fetch;
   /** Called as each attempt ends: its response status arrived, or it failed without one. */
   onAttempt?: (info: AttemptInfo) => void;
@@ -50,7 +52,7 @@ export interface RetryInfo {
 }
 
 export interface UpstreamResponse {
-  response: Response;
+  response: HttpAnswer;
   /** Aborts on the caller's signal or the overall timeout; pass it to body readers. */
   signal: AbortSignal;
   /** Stops the overall timer. Call once the body is consumed or abandoned. */
@@ -74,11 +76,11 @@ export function isRetryableStatus(status: number): boolean {
  */
 export async function fetchUpstream(
   url: string,
-  init: RequestInit,
+  init: UpstreamRequestInit,
   options: UpstreamRequestOptions = {},
 ): Promise<UpstreamResponse> {
   const { maxRetries = 2, baseDelayMs = 500, maxDelayMs = 20_000 } = options.retry ?? {};
-  const doFetch = options.fetch ?? fetch;
+  const custom = options.fetch;
   const timeoutMs = options.timeoutMs ?? 600_000;
   // Without a timer of its own (an exchange passes its deadline's signal and
   // Infinity) the overall signal is the caller's: one AbortController less.
@@ -107,12 +109,13 @@ export async function fetchUpstream(
         // Redirects are refused: an LLM API has no business redirecting a POST
         // that carries a credential, and with redirects allowed fetch clones
         // (tees) every request body in case it has to send it again.
-        const response = await doFetch(url, {
-          redirect: "error",
-          window: null,
-          ...init,
-          signal: connect.signal,
-        });
+        const response: HttpAnswer = custom
+          ? await custom(url, { redirect: "error", window: null, ...init, signal: connect.signal })
+          : await sendRequest(url, { ...init, signal: connect.signal });
+        if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
+          await response.body?.cancel().catch(() => {});
+          throw REDIRECT_REFUSED;
+        }
         if (response.ok) {
           connect.stopTimer();
           report(response.status);
@@ -130,7 +133,7 @@ export async function fetchUpstream(
           report(0, abortError(overall.signal));
           throw abortError(overall.signal);
         }
-        if (isRedirectRefusal(cause))
+        if (cause === REDIRECT_REFUSED || isRedirectRefusal(cause))
           throw new UpstreamError({
             upstreamStatus: 0,
             message: redactSecrets(
@@ -197,6 +200,16 @@ function connectDeadline(ms: number, overall: AbortSignal): Deadline & { stopTim
   };
 }
 
+/** What the exchange sends: always a POST of a JSON body. */
+export interface UpstreamRequestInit {
+  method: string;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+/** A 3xx with a location, seen without fetch (which refuses it itself under `redirect: "error"`). */
+const REDIRECT_REFUSED = new Error("redirect refused");
+
 /** fetch's error for a redirect under `redirect: "error"`. */
 function isRedirectRefusal(cause: unknown): boolean {
   const inner = (cause as { cause?: unknown } | undefined)?.cause;
@@ -211,7 +224,7 @@ function isRetryable(error: AiProxyError): boolean {
 
 /** An UpstreamError from a non-2xx response, with the provider's message when it sent one. */
 export async function upstreamErrorFrom(
-  response: Response,
+  response: HttpAnswer,
   secrets: string[] = [],
 ): Promise<UpstreamError> {
   const text = await leadingText(response, ERROR_BODY_MAX_BYTES).catch(() => "");
@@ -242,7 +255,7 @@ export async function upstreamErrorFrom(
 const ERROR_BODY_MAX_BYTES = 64 * 1024;
 
 /** The first `maxBytes` of a body, then the connection closed: an error body may be endless. */
-async function leadingText(response: Response, maxBytes: number): Promise<string> {
+async function leadingText(response: HttpAnswer, maxBytes: number): Promise<string> {
   if (!response.body) return "";
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
