@@ -1,5 +1,6 @@
 import { InternalError } from "@aiproxy/core";
-import { SSE_HEADERS, sseBody } from "../sse/writer.js";
+import { jsonResponse, sseHeaders } from "../http.js";
+import { sseBody } from "../sse/writer.js";
 import type { AgentRun } from "../types.js";
 import { toAnthropicError } from "./errors.js";
 import { type AnthropicMessageOptions, type EventItem, MessageEventProducer } from "./events.js";
@@ -35,7 +36,7 @@ export async function toAnthropicResponse(
   const id = options.id ?? messageId();
   if (!options.stream) {
     try {
-      return json(200, await toAnthropicMessage(run, { ...options, id }), options.headers);
+      return jsonResponse(200, await toAnthropicMessage(run, { ...options, id }), options.headers);
     } catch (error) {
       return errorResponse(error, options);
     }
@@ -53,8 +54,7 @@ export async function toAnthropicResponse(
     );
   if ("error" in first.value) return errorResponse(first.value.error, options);
 
-  const headers = new Headers(options.headers);
-  for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
+  const headers = sseHeaders(options.headers);
   const body = sseBody(
     frames(producer, options.requestId),
     encode(first.value, options.requestId),
@@ -124,14 +124,7 @@ function encode(item: EventItem, requestId?: string): string {
   return `event: error\ndata: ${JSON.stringify(toAnthropicError(item.error, requestId).body)}\n\n`;
 }
 
-function json(status: number, body: unknown, extra?: HeadersInit, own?: Record<string, string>) {
-  const headers = new Headers(extra);
-  for (const [name, value] of Object.entries(own ?? {})) headers.set(name, value);
-  headers.set("content-type", "application/json");
-  return new Response(JSON.stringify(body), { status, headers });
-}
-
 function errorResponse(error: unknown, options: AnthropicResponseOptions): Response {
   const { status, body, headers } = toAnthropicError(error, options.requestId);
-  return json(status, body, options.headers, headers);
+  return jsonResponse(status, body, options.headers, headers);
 }

@@ -1,6 +1,7 @@
 import { InternalError, toOpenAIError, type WireEvent } from "@aiproxy/core";
+import { sseHeaders } from "../http.js";
 import type { RelayRun } from "../relay.js";
-import { SSE_HEADERS, sseBody } from "../sse/writer.js";
+import { sseBody } from "../sse/writer.js";
 import { errorResponse, jsonResponse } from "./http.js";
 import type { OpenAIResponseOptions } from "./response.js";
 
@@ -57,8 +58,7 @@ export async function toOpenAIRelayResponse(
       options.headers,
     );
   }
-  const headers = new Headers(options.headers);
-  for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
+  const headers = sseHeaders(options.headers);
   const body = sseBody(frames(items, rewrite, includeUsage), first, {
     keepAliveMs: options.keepAliveMs ?? 15_000,
   });

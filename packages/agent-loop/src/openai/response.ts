@@ -1,5 +1,6 @@
 import { InternalError, toOpenAIError } from "@aiproxy/core";
-import { SSE_HEADERS, sseBody } from "../sse/writer.js";
+import { sseHeaders } from "../http.js";
+import { sseBody } from "../sse/writer.js";
 import type { AgentRun } from "../types.js";
 import { type ChunkItem, ChunkProducer } from "./chunks.js";
 import { toChatCompletion } from "./completion.js";
@@ -62,8 +63,7 @@ export async function toOpenAIResponse(
   }
   if ("error" in first.value) return errorResponse(first.value.error, options.headers);
 
-  const headers = new Headers(options.headers);
-  for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
+  const headers = sseHeaders(options.headers);
   const body = sseBody(frames(producer), encodeItem(first.value), {
     keepAliveMs: options.keepAliveMs ?? 15_000,
   });

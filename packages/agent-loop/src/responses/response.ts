@@ -1,5 +1,6 @@
 import { type AiProxyError, InternalError, toOpenAIError } from "@aiproxy/core";
-import { SSE_HEADERS, sseBody } from "../sse/writer.js";
+import { jsonResponse, sseHeaders } from "../http.js";
+import { sseBody } from "../sse/writer.js";
 import type { AgentResult, AgentRun } from "../types.js";
 import { type EventItem, ResponseEventProducer, type ResponsesOptions } from "./events.js";
 import { responsesId } from "./ids.js";
@@ -56,7 +57,7 @@ export async function toResponsesResponse(
   const id = options.id ?? responsesId("resp");
   if (!options.stream) {
     try {
-      return json(200, await toResponseObject(run, { ...options, id }), options.headers);
+      return jsonResponse(200, await toResponseObject(run, { ...options, id }), options.headers);
     } catch (error) {
       return errorResponse(error, options);
     }
@@ -74,8 +75,7 @@ export async function toResponsesResponse(
     );
   if ("error" in first.value) return errorResponse(first.value.error, options);
 
-  const headers = new Headers(options.headers);
-  for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
+  const headers = sseHeaders(options.headers);
   const body = sseBody(frames(producer, options), encode(first.value.event), {
     keepAliveMs: options.keepAliveMs ?? 15_000,
   });
@@ -157,14 +157,7 @@ function encode(event: ResponseStreamEvent): string {
   return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
-function json(status: number, body: unknown, extra?: HeadersInit, own?: Record<string, string>) {
-  const headers = new Headers(extra);
-  for (const [name, value] of Object.entries(own ?? {})) headers.set(name, value);
-  headers.set("content-type", "application/json");
-  return new Response(JSON.stringify(body), { status, headers });
-}
-
 function errorResponse(error: unknown, options: ResponsesResponseOptions): Response {
   const { status, body, headers } = toOpenAIError(error);
-  return json(status, body, options.headers, headers);
+  return jsonResponse(status, body, options.headers, headers);
 }
