@@ -14,7 +14,7 @@ import {
   type WireEvent,
   type WireFormat,
 } from "@aiproxy/core";
-import { toRunError } from "./abort.js";
+import { runController, toRunError } from "./abort.js";
 import { abortable } from "./abortable.js";
 import { RunObserver } from "./observe.js";
 import { mergeParams, stepParams, withSystemPrompt } from "./params.js";
@@ -78,11 +78,7 @@ export function relayAgent(options: RelayAgentOptions): RelayRun {
   const wire = backend.wire;
   if (!backend.relay || wire === undefined)
     throw new TypeError(`backend "${backend.provider}" does not relay its wire format`);
-  const controller = new AbortController();
-  const parent = options.signal;
-  const onParentAbort = () => controller.abort(parent?.reason);
-  if (parent?.aborted) controller.abort(parent.reason);
-  else parent?.addEventListener("abort", onParentAbort, { once: true });
+  const { controller, unlink } = runController(options.signal);
   const logger = options.logger ?? silentLogger;
   const observer = options.hooks && new RunObserver(options.hooks, logger);
   const observed = observer ? observer.wrapOptions(options as RunAgentOptions).backend : backend;
@@ -109,7 +105,7 @@ export function relayAgent(options: RelayAgentOptions): RelayRun {
   /** Settles the run once: with the error, or with the answer when the stream finished. */
   const end = (error?: unknown): { error: AiProxyError } | { result: AgentResult } => {
     if (outcome) return outcome;
-    parent?.removeEventListener("abort", onParentAbort);
+    unlink();
     closeEvents?.();
     if (error === undefined && !finish)
       error = new UpstreamError({

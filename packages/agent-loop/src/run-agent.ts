@@ -12,7 +12,7 @@ import {
   type Usage,
   untilAborted,
 } from "@aiproxy/core";
-import { toRunError } from "./abort.js";
+import { runController, toRunError } from "./abort.js";
 import {
   answerHeldCalls,
   approvalCall,
@@ -45,12 +45,8 @@ const DEFAULT_MAX_TOOL_ITERATIONS = 10;
  * and every running tool, and the run ends with an AbortedError.
  */
 export function runAgent(options: RunAgentOptions): AgentRun {
-  const controller = new AbortController();
+  const { controller, unlink } = runController(options.signal);
   const channel = new RunChannel(controller);
-  const parent = options.signal;
-  const onParentAbort = () => controller.abort(parent?.reason);
-  if (parent?.aborted) controller.abort(parent.reason);
-  else parent?.addEventListener("abort", onParentAbort, { once: true });
   const logger = options.logger ?? silentLogger;
   const observer = options.hooks && new RunObserver(options.hooks, logger);
   const observed = observer ? observer.wrapOptions(options) : options;
@@ -77,7 +73,7 @@ export function runAgent(options: RunAgentOptions): AgentRun {
         channel.fail(runError);
       },
     )
-    .finally(() => parent?.removeEventListener("abort", onParentAbort));
+    .finally(unlink);
   return channel;
 }
 
