@@ -237,6 +237,8 @@ describe("official openai client", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect((error as Error).message).toContain("/v1/models");
+    // OpenAI's own terms for it, which clients match on.
+    expect(error).toMatchObject({ code: "model_not_found", type: "invalid_request_error" });
   });
 });
 

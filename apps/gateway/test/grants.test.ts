@@ -69,7 +69,7 @@ describe("per-key grants on /v1", () => {
     const chat = (model: string) =>
       limited.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] });
     const hidden = await refusalOf("internal", chat);
-    expect(hidden).toMatchObject({ status: 404, code: "not_found" });
+    expect(hidden).toMatchObject({ status: 404, code: "model_not_found" });
     expect(hidden).toEqual(await refusalOf("no-such-model", chat));
     const streamed = await refusalOf("internal", (model) =>
       limited.chat.completions.create({
@@ -95,7 +95,7 @@ describe("per-key grants on /v1", () => {
   it("responses: another assistant is a 404, exactly as an unknown model", async () => {
     const create = (model: string) => limited.responses.create({ model, input: "hi" });
     const hidden = await refusalOf("internal", create);
-    expect(hidden).toMatchObject({ status: 404, code: "not_found" });
+    expect(hidden).toMatchObject({ status: 404, code: "model_not_found" });
     expect(hidden).toEqual(await refusalOf("no-such-model", create));
     expect((await limited.responses.create({ model: "support", input: "hi" })).status).toBe(
       "completed",

@@ -108,12 +108,22 @@ export class PermissionDeniedError extends defineError(
   403,
   "permission_error",
 ) {}
-/** 404: unknown model, assistant, backend or MCP server. */
+/** 404: unknown assistant, backend or MCP server (a model asked for is a ModelNotFoundError). */
 export class NotFoundError extends defineError(
   "NotFoundError",
   "not_found",
   404,
   "not_found_error",
+) {}
+/**
+ * 404 for a model (an assistant) that does not exist, in OpenAI's own terms
+ * (`invalid_request_error`, `model_not_found`), which clients match on.
+ */
+export class ModelNotFoundError extends defineError(
+  "ModelNotFoundError",
+  "model_not_found",
+  404,
+  "invalid_request_error",
 ) {}
 /** 409: the change conflicts with current state (e.g. deleting a backend in use). */
 export class ConflictError extends defineError(

@@ -18,6 +18,7 @@ export {
   ConflictError,
   InternalError,
   InvalidRequestError,
+  ModelNotFoundError,
   NotFoundError,
   type OpenAIErrorBody,
   type OpenAIErrorType,

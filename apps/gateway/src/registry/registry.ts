@@ -7,7 +7,7 @@ import type {
 import {
   type LlmBackend,
   type Logger,
-  NotFoundError,
+  ModelNotFoundError,
   ServiceUnavailableError,
   type Toolset,
 } from "@aiproxy/core";
@@ -110,7 +110,7 @@ export class Registry {
     );
   }
 
-  /** The assistant with its backend held; NotFoundError names where to look. */
+  /** The assistant with its backend held; a ModelNotFoundError names where to look. */
   acquire(name: string): AssistantLease {
     const assistant = this.current.assistants[name];
     const entry = assistant && this.backends.get(assistant.backend);
@@ -329,8 +329,8 @@ function toSpec(server: McpServerConfig): McpServerSpec {
 }
 
 /** How a model that does not exist is answered (also one a caller's grant leaves out). */
-export function unknownModel(name: string): NotFoundError {
-  return new NotFoundError({
+export function unknownModel(name: string): ModelNotFoundError {
+  return new ModelNotFoundError({
     message: `The model '${clip(name)}' does not exist; GET /v1/models lists the assistants`,
     param: "model",
   });
