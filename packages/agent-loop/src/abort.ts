@@ -10,18 +10,3 @@ export function toRunError(error: unknown, signal: AbortSignal): AiProxyError {
   if (AiProxyError.isInstance(error)) return error;
   return new InternalError({ message: "Internal error while running the agent", cause: error });
 }
-
-/**
- * A run's own controller, aborted when `parent` aborts; `unlink` detaches
- * it from `parent` once the run is over.
- */
-export function runController(parent: AbortSignal | undefined): {
-  controller: AbortController;
-  unlink: () => void;
-} {
-  const controller = new AbortController();
-  const onParentAbort = () => controller.abort(parent?.reason);
-  if (parent?.aborted) controller.abort(parent.reason);
-  else parent?.addEventListener("abort", onParentAbort, { once: true });
-  return { controller, unlink: () => parent?.removeEventListener("abort", onParentAbort) };
-}

@@ -19,7 +19,7 @@ export class RunChannel implements AgentRun {
   #closed = false;
   #iterated = false;
 
-  constructor(private readonly controller: AbortController) {
+  constructor(private readonly controller: { abort(reason?: unknown): void }) {
     this.result = new Promise<AgentResult>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;

@@ -2,6 +2,7 @@ import {
   AbortedError,
   type AiProxyError,
   type AssistantMessage,
+  deadline,
   emptyUsage,
   type FinishReason,
   InternalError,
@@ -14,7 +15,7 @@ import {
   type WireEvent,
   type WireFormat,
 } from "@aiproxy/core";
-import { runController, toRunError } from "./abort.js";
+import { toRunError } from "./abort.js";
 import { abortable } from "./abortable.js";
 import { RunObserver } from "./observe.js";
 import { mergeParams, stepParams, withSystemPrompt } from "./params.js";
@@ -78,7 +79,8 @@ export function relayAgent(options: RelayAgentOptions): RelayRun {
   const wire = backend.wire;
   if (!backend.relay || wire === undefined)
     throw new TypeError(`backend "${backend.provider}" does not relay its wire format`);
-  const { controller, unlink } = runController(options.signal);
+  // The run's own signal: it follows the caller's, and the run aborts it itself on return.
+  const controller = deadline(undefined, options.signal, "The run");
   const logger = options.logger ?? silentLogger;
   const observer = options.hooks && new RunObserver(options.hooks, logger);
   const observed = observer ? observer.wrapOptions(options as RunAgentOptions).backend : backend;
@@ -105,7 +107,7 @@ export function relayAgent(options: RelayAgentOptions): RelayRun {
   /** Settles the run once: with the error, or with the answer when the stream finished. */
   const end = (error?: unknown): { error: AiProxyError } | { result: AgentResult } => {
     if (outcome) return outcome;
-    unlink();
+    controller.clear();
     closeEvents?.();
     if (error === undefined && !finish)
       error = new UpstreamError({

@@ -3,6 +3,7 @@ import {
   abortError,
   addUsage,
   type ChatMessage,
+  deadline,
   emptyUsage,
   type FinishReason,
   InternalError,
@@ -12,7 +13,7 @@ import {
   type Usage,
   untilAborted,
 } from "@aiproxy/core";
-import { runController, toRunError } from "./abort.js";
+import { toRunError } from "./abort.js";
 import {
   answerHeldCalls,
   approvalCall,
@@ -45,7 +46,8 @@ const DEFAULT_MAX_TOOL_ITERATIONS = 10;
  * and every running tool, and the run ends with an AbortedError.
  */
 export function runAgent(options: RunAgentOptions): AgentRun {
-  const { controller, unlink } = runController(options.signal);
+  // The run's own signal: it follows the caller's, and the run aborts it itself on return.
+  const controller = deadline(undefined, options.signal, "The run");
   const channel = new RunChannel(controller);
   const logger = options.logger ?? silentLogger;
   const observer = options.hooks && new RunObserver(options.hooks, logger);
@@ -73,7 +75,7 @@ export function runAgent(options: RunAgentOptions): AgentRun {
         channel.fail(runError);
       },
     )
-    .finally(unlink);
+    .finally(controller.clear);
   return channel;
 }
 

@@ -14,6 +14,7 @@ export {
   deadline,
   type LinkedSignal,
   linkSignals,
+  type OwnDeadline,
   sleep,
   untilAborted,
 } from "./signals.js";

@@ -23,6 +23,13 @@ export interface Deadline {
   clear(): void;
 }
 
+/** A deadline of one's own: its timer can stop early, and its owner can abort it. */
+export interface OwnDeadline extends Deadline {
+  /** Stops the timer only: the signal still follows the parent. */
+  stopTimer(): void;
+  abort(reason?: unknown): void;
+}
+
 /**
  * A child signal with its own timeout. Unlike `AbortSignal.timeout`, the
  * timer is cleared as soon as the work is done, so nothing keeps the event
@@ -32,19 +39,25 @@ export function deadline(
   ms: number | undefined,
   parent: AbortSignal | undefined,
   what: string,
-): Deadline {
+): OwnDeadline {
   const controller = new AbortController();
   const onParentAbort = () => controller.abort(parent?.reason);
   if (parent?.aborted) controller.abort(parent.reason);
   else parent?.addEventListener("abort", onParentAbort, { once: true });
-  const timer =
+  let timer =
     ms !== undefined && ms > 0 && Number.isFinite(ms)
       ? setTimeout(() => controller.abort(new TimeoutError(`${what} timed out after ${ms} ms`)), ms)
       : undefined;
+  const stopTimer = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
   return {
     signal: controller.signal,
+    stopTimer,
+    abort: (reason?: unknown) => controller.abort(reason),
     clear() {
-      if (timer) clearTimeout(timer);
+      stopTimer();
       parent?.removeEventListener("abort", onParentAbort);
     },
   };

@@ -94,7 +94,11 @@ export async function fetchUpstream(
       let error: AiProxyError;
       // fetch ties the body to the signal it was given, so that signal must keep
       // following the overall one after the headers: only the connect timer stops there.
-      const connect = connectDeadline(options.connectTimeoutMs ?? 30_000, overall.signal);
+      const connect = deadline(
+        options.connectTimeoutMs ?? 30_000,
+        overall.signal,
+        "Upstream connect",
+      );
       const startedAt = performance.now();
       const report = (status: number, failure?: AiProxyError) => {
         const info: AttemptInfo = {
@@ -167,37 +171,6 @@ export async function fetchUpstream(
     overall.clear();
     throw error;
   }
-}
-
-/**
- * One attempt's signal: it follows `overall` and, until `stopTimer()`, the
- * connect timeout (a TimeoutError reason). One AbortController where a
- * connect deadline linked with the overall signal took two and three listeners.
- */
-function connectDeadline(ms: number, overall: AbortSignal): Deadline & { stopTimer(): void } {
-  const controller = new AbortController();
-  const onOverallAbort = () => controller.abort(overall.reason);
-  if (overall.aborted) controller.abort(overall.reason);
-  else overall.addEventListener("abort", onOverallAbort, { once: true });
-  let timer =
-    ms > 0 && Number.isFinite(ms)
-      ? setTimeout(
-          () => controller.abort(new TimeoutError(`Upstream connect timed out after ${ms} ms`)),
-          ms,
-        )
-      : undefined;
-  const stopTimer = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-  };
-  return {
-    signal: controller.signal,
-    stopTimer,
-    clear() {
-      stopTimer();
-      overall.removeEventListener("abort", onOverallAbort);
-    },
-  };
 }
 
 /** What the exchange sends: always a POST of a JSON body. */
