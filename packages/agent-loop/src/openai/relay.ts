@@ -1,8 +1,8 @@
-import { InternalError, toOpenAIError, type WireEvent } from "@aiproxy/core";
-import { sseHeaders } from "../http.js";
+import { InternalError, type WireEvent } from "@aiproxy/core";
+import { jsonResponse, sseHeaders } from "../http.js";
 import type { RelayRun } from "../relay.js";
 import { sseBody } from "../sse/writer.js";
-import { errorResponse, jsonResponse } from "./http.js";
+import { errorFrame, errorResponse } from "./http.js";
 import type { OpenAIResponseOptions } from "./response.js";
 
 export type OpenAIRelayOptions = Omit<OpenAIResponseOptions, "toolActivity" | "id">;
@@ -24,7 +24,7 @@ export async function toOpenAIRelayResponse(
       options.headers,
     );
   const items = run[Symbol.asyncIterator]();
-  const rewrite = chunkRewriter(options.model);
+  const rewrite = chunkRewriter(options.model, options.includeUsage === true);
   if (!options.stream) {
     try {
       const first = await nextChunk(items);
@@ -38,20 +38,19 @@ export async function toOpenAIRelayResponse(
     }
   }
 
-  const includeUsage = options.includeUsage === true;
   let first: string | undefined;
   try {
     // The status waits for the first chunk, as a rendered stream's does.
     for (;;) {
       const item = await nextChunk(items);
       if (!item) break;
-      first = rewrite.frame(item, includeUsage);
+      first = rewrite.frame(item);
       if (first) break;
     }
   } catch (error) {
     return errorResponse(error, options.headers);
   }
-  if (first === undefined) {
+  if (!first) {
     await items.return?.();
     return errorResponse(
       new InternalError({ message: "The relayed run produced no output" }),
@@ -59,7 +58,7 @@ export async function toOpenAIRelayResponse(
     );
   }
   const headers = sseHeaders(options.headers);
-  const body = sseBody(frames(items, rewrite, includeUsage), first, {
+  const body = sseBody(frames(items, rewrite), first, {
     keepAliveMs: options.keepAliveMs ?? 15_000,
   });
   return new Response(body, { status: 200, headers });
@@ -78,11 +77,7 @@ async function nextChunk(items: AsyncIterator<WireEvent>): Promise<WireEvent | u
  * The chunks after the first as SSE frames. A failure is the last frame;
  * only a finished run gets `[DONE]`. Returning the frames aborts the run.
  */
-function frames(
-  items: AsyncIterator<WireEvent>,
-  rewrite: ChunkRewriter,
-  includeUsage: boolean,
-): AsyncIterator<string> {
+function frames(items: AsyncIterator<WireEvent>, rewrite: ChunkRewriter): AsyncIterator<string> {
   let ended = false;
   return {
     async next() {
@@ -92,13 +87,13 @@ function frames(
           item = await nextChunk(items);
         } catch (error) {
           ended = true;
-          return { done: false, value: `data: ${JSON.stringify(toOpenAIError(error).body)}\n\n` };
+          return { done: false, value: errorFrame(error) };
         }
         if (!item) {
           ended = true;
           return { done: false, value: "data: [DONE]\n\n" };
         }
-        const frame = rewrite.frame(item, includeUsage);
+        const frame = rewrite.frame(item);
         if (frame) return { done: false, value: frame };
       }
       return { done: true, value: undefined };
@@ -113,15 +108,15 @@ function frames(
 
 interface ChunkRewriter {
   /** A streamed chunk as its SSE frame; "" for one the client does not get. */
-  frame(item: WireEvent, includeUsage: boolean): string;
-  /** A whole completion body as JSON text. */
-  whole(item: WireEvent): unknown;
+  frame(item: WireEvent): string;
+  /** A whole completion body, with the assistant's name. */
+  whole(item: WireEvent): Record<string, unknown>;
 }
 
-function chunkRewriter(model: string): ChunkRewriter {
+function chunkRewriter(model: string, includeUsage: boolean): ChunkRewriter {
   const modelField = `"model":${JSON.stringify(model)}`;
   return {
-    frame(item, includeUsage) {
+    frame(item) {
       const chunk = item.chunk as Record<string, unknown>;
       const choices = chunk.choices;
       // The usage-only chunk the gateway asked for on its own account.

@@ -1,10 +1,10 @@
-import { InternalError, toOpenAIError } from "@aiproxy/core";
-import { sseHeaders } from "../http.js";
+import { InternalError } from "@aiproxy/core";
+import { jsonResponse, sseHeaders } from "../http.js";
 import { sseBody } from "../sse/writer.js";
 import type { AgentRun } from "../types.js";
 import { type ChunkItem, ChunkProducer } from "./chunks.js";
 import { toChatCompletion } from "./completion.js";
-import { errorResponse, jsonResponse } from "./http.js";
+import { errorFrame, errorResponse } from "./http.js";
 import { completionId } from "./ids.js";
 
 export interface OpenAIResponseOptions {
@@ -112,5 +112,5 @@ function frames(producer: ChunkProducer): AsyncIterator<string> {
 function encodeItem(item: ChunkItem): string {
   return "chunk" in item
     ? `data: ${item.encoded ?? JSON.stringify(item.chunk)}\n\n`
-    : `data: ${JSON.stringify(toOpenAIError(item.error).body)}\n\n`;
+    : errorFrame(item.error);
 }
