@@ -1,4 +1,4 @@
-import type { ChatMessage, GenerationParams } from "@aiproxy/core";
+import type { ChatMessage, GenerationParams, LlmRequest } from "@aiproxy/core";
 
 /** The assistant's defaults with every parameter the request sets on top (unset keys do not erase). */
 export function mergeParams(
@@ -45,4 +45,16 @@ export function withSystemPrompt(
   const hasSystem = messages.some((m) => m.role === "system" || m.role === "developer");
   if (!systemPrompt || hasSystem) return [...messages];
   return [{ role: "system", content: systemPrompt }, ...messages];
+}
+
+/** A step's request to the run's own backend: its model, these messages, the step's parameters, `extraBody`. */
+export function modelRequest(
+  options: { model: string; extraBody?: Record<string, unknown> | undefined },
+  messages: ChatMessage[],
+  params: GenerationParams | undefined,
+): LlmRequest {
+  const request: LlmRequest = { model: options.model, messages };
+  if (params) request.params = params;
+  if (options.extraBody) request.extraBody = options.extraBody;
+  return request;
 }

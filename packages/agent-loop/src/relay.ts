@@ -7,7 +7,6 @@ import {
   type FinishReason,
   InternalError,
   type LlmBackend,
-  type LlmRequest,
   type Logger,
   silentLogger,
   UpstreamError,
@@ -18,7 +17,7 @@ import {
 import { toRunError } from "./abort.js";
 import { abortable } from "./abortable.js";
 import { RunObserver } from "./observe.js";
-import { mergeParams, stepParams, withSystemPrompt } from "./params.js";
+import { mergeParams, modelRequest, stepParams, withSystemPrompt } from "./params.js";
 import type { AgentResult, RunAgentOptions } from "./types.js";
 
 /** What a relayed run takes: a run without tools of its own or the client's. */
@@ -86,13 +85,14 @@ export function relayAgent(options: RelayAgentOptions): RelayRun {
   const observed = observer ? observer.wrapOptions(options as RunAgentOptions).backend : backend;
   const streaming = options.streaming ?? true;
   const transcript = withSystemPrompt(options.messages, options.systemPrompt);
-  const request: LlmRequest = { model: options.model, messages: [...transcript] };
-  const params = stepParams(mergeParams(options.defaultParams, options.params), {
-    withTools: false,
-    afterToolRound: false,
-  });
-  if (params) request.params = params;
-  if (options.extraBody) request.extraBody = options.extraBody;
+  const request = modelRequest(
+    options,
+    [...transcript],
+    stepParams(mergeParams(options.defaultParams, options.params), {
+      withTools: false,
+      afterToolRound: false,
+    }),
+  );
 
   let settle!: { resolve: (result: AgentResult) => void; reject: (error: unknown) => void };
   const result = new Promise<AgentResult>((resolve, reject) => {

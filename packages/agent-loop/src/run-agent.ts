@@ -7,7 +7,6 @@ import {
   emptyUsage,
   type FinishReason,
   InternalError,
-  type LlmRequest,
   type Logger,
   silentLogger,
   type Usage,
@@ -25,7 +24,7 @@ import { RunChannel } from "./channel.js";
 import { DeferredCatalog, searchToolInfo } from "./deferred/catalog.js";
 import { type LoopContext, since } from "./loop-context.js";
 import { RunObserver } from "./observe.js";
-import { mergeParams, stepParams, withSystemPrompt } from "./params.js";
+import { mergeParams, modelRequest, stepParams, withSystemPrompt } from "./params.js";
 import { callBackend } from "./step.js";
 import { buildCatalog, emitToolCall, type RoutedCall, routeCall, runToolRound } from "./tools.js";
 import { driveTwoModel } from "./two-model/drive.js";
@@ -145,12 +144,13 @@ async function drive(
     const withTools = rounds < budget && catalog.definitions.length > 0;
     const started = performance.now();
     emit({ type: "step-start", step });
-    const request: LlmRequest = { model: options.model, messages: [...transcript] };
+    const request = modelRequest(
+      options,
+      [...transcript],
+      stepParams(params, { withTools, afterToolRound: rounds > 0 }),
+    );
     if (withTools)
       request.tools = deferred ? deferred.offered(catalog.definitions) : catalog.definitions;
-    const requestParams = stepParams(params, { withTools, afterToolRound: rounds > 0 });
-    if (requestParams) request.params = requestParams;
-    if (options.extraBody) request.extraBody = options.extraBody;
 
     const outcome = await callBackend(options.backend, request, { step, streaming, signal, emit });
     usage = addUsage(usage, outcome.usage);

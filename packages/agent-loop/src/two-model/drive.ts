@@ -11,7 +11,7 @@ import {
 } from "@aiproxy/core";
 import { emitRefusal, refusal, splitForApproval } from "../approval.js";
 import { type LoopContext, since } from "../loop-context.js";
-import { stepParams } from "../params.js";
+import { modelRequest, stepParams } from "../params.js";
 import { callBackend } from "../step.js";
 import {
   emitToolCall,
@@ -153,10 +153,11 @@ export async function driveTwoModel(
   step++;
   const started = performance.now();
   emit({ type: "step-start", step });
-  const request: LlmRequest = { model: options.model, messages: answerView(transcript) };
-  const params = stepParams(ctx.params, { withTools: false, afterToolRound: false });
-  if (params) request.params = params;
-  if (options.extraBody) request.extraBody = options.extraBody;
+  const request = modelRequest(
+    options,
+    answerView(transcript),
+    stepParams(ctx.params, { withTools: false, afterToolRound: false }),
+  );
   const outcome = await callBackend(options.backend, request, {
     step,
     streaming: ctx.streaming,
