@@ -117,6 +117,7 @@ export class RunObserver {
   #wrapBackend(backend: LlmBackend, name?: string): LlmBackend {
     const wrapper: LlmBackend = {
       provider: backend.provider,
+      ...(backend.wire !== undefined && { wire: backend.wire }),
       generate: async (request, options) => {
         const call = this.#startCall(backend, request, false, options, name);
         try {
@@ -147,7 +148,6 @@ export class RunObserver {
     };
     const { relay } = backend;
     if (relay) {
-      Object.defineProperty(wrapper, "wire", { value: backend.wire, enumerable: true });
       wrapper.relay = (request, options) =>
         this.#observeStream(
           backend,
