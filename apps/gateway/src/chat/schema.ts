@@ -53,7 +53,7 @@ const message = z.discriminatedUnion("role", [
 const tool = z.object({
   type: z.literal("function"),
   function: z.object({
-    name: z.string().regex(TOOL_NAME, "must match ^[A-Za-z0-9_-]{1,64}$"),
+    name: z.string().regex(TOOL_NAME, `must match ${TOOL_NAME.source}`),
     description: z.string().optional(),
     parameters: z.record(z.string(), z.unknown()).optional(),
     strict: z.boolean().nullish(),
