@@ -3,11 +3,12 @@
 // chat load (64 connections) with --cpu-prof, and prints self time per module
 // in µs per request served, both side by side, largest difference first.
 // Start-up (module loading and compiling) is left out: it is not per request.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runLoad } from "./lib/load.mjs";
+import { writePassConfig } from "./lib/pass-config.mjs";
 import { startServer } from "./lib/procs.mjs";
 
 const SERVERS = join(dirname(fileURLToPath(import.meta.url)), "servers");
@@ -18,15 +19,7 @@ const root = join(tmpdir(), `aiproxy-profile-diff-${process.pid}`);
 const upstream = await startServer({ name: "upstream", script: join(SERVERS, "upstream.mjs") });
 const config = join(root, "gateway.json");
 mkdirSync(root, { recursive: true });
-writeFileSync(
-  config,
-  JSON.stringify({
-    backends: [
-      { name: "upstream", kind: "openai", base_url: `${upstream.url}/v1`, api_key: "sk-bench" },
-    ],
-    assistants: [{ name: "pass", backend: "upstream", model: "bench-pass" }],
-  }),
-);
+writePassConfig(config, upstream.url);
 const targets = [
   { name: "floor", script: "floor.mjs", args: [upstream.url], model: "bench-pass" },
   { name: "gateway", script: "gateway.mjs", args: [config], model: "pass" },

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runLoad } from "./lib/load.mjs";
 import { measureToolCalls } from "./lib/mcp-direct.mjs";
+import { writePassConfig } from "./lib/pass-config.mjs";
 import { startServer } from "./lib/procs.mjs";
 
 const BENCH = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -26,15 +27,7 @@ await gateway.stop();
 async function profileChat() {
   const upstream = await startServer({ name: "upstream", script: join(SERVERS, "upstream.mjs") });
   const config = join(tmpdir(), `aiproxy-profile-${process.pid}.json`);
-  writeFileSync(
-    config,
-    JSON.stringify({
-      backends: [
-        { name: "upstream", kind: "openai", base_url: `${upstream.url}/v1`, api_key: "sk-bench" },
-      ],
-      assistants: [{ name: "pass", backend: "upstream", model: "bench-pass" }],
-    }),
-  );
+  writePassConfig(config, upstream.url);
   const gateway = await profiled(config);
   const result = await runLoad({
     url: gateway.url,
