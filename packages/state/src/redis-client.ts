@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 
 export interface RedisClientOptions {
   /** Per command, so a Redis that stops answering fails a call instead of hanging it. Default 2000. */
@@ -12,9 +12,14 @@ export interface RedisClientOptions {
  * then is refused at once rather than queued (callers serve their last
  * state, or answer 503), and the client keeps reconnecting forever, so the
  * gateway heals without a restart. Connecting starts at once; see
- * `waitForRedis`.
+ * `waitForRedis`. ioredis is loaded on the first call, so a process that
+ * never uses Redis does not hold it in memory.
  */
-export function createRedisClient(url: string, options: RedisClientOptions = {}): Redis {
+export async function createRedisClient(
+  url: string,
+  options: RedisClientOptions = {},
+): Promise<Redis> {
+  const { Redis } = await import("ioredis");
   const maxDelay = options.maxReconnectDelayMs ?? 1_000;
   const client = new Redis(url, {
     enableOfflineQueue: false,

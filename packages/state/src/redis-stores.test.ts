@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 async function client(): Promise<Redis> {
-  const c = createRedisClient(redis.url, { maxReconnectDelayMs: 100 });
+  const c = await createRedisClient(redis.url, { maxReconnectDelayMs: 100 });
   clients.push(c);
   expect(await waitForRedis(c, 10_000)).toBe(true);
   return c;

@@ -61,7 +61,7 @@ export async function openState(config: AiProxyConfig, logger: Logger): Promise<
   }
 
   const { redis_url: url, key_prefix: keyPrefix, resync_interval } = config.state;
-  const client: Redis = createRedisClient(url);
+  const client: Redis = await createRedisClient(url);
   const store = new RedisConfigStore<AdminState>(client, {
     keyPrefix,
     resyncMs: resync_interval * 1000,
