@@ -11,6 +11,7 @@ import { Registry } from "./registry/registry.js";
 import { ConfigSync } from "./state/config-sync.js";
 import { openState } from "./state/open-state.js";
 import { GatewayTelemetry } from "./telemetry/telemetry.js";
+import { setupTracing } from "./telemetry/tracing.js";
 
 export interface GatewayOptions {
   /** The address the server will listen on; it decides the admin API's defaults. */
@@ -89,7 +90,8 @@ export async function createGateway(
     );
 
   let registry: Registry | undefined;
-  const telemetry = new GatewayTelemetry(live.telemetry, options.env ?? process.env, () =>
+  const tracing = await setupTracing(live.telemetry, options.env ?? process.env);
+  const telemetry = new GatewayTelemetry(live.telemetry, tracing, () =>
     Object.keys(registry?.config.mcp_servers ?? {}).map((server) => {
       const status = registry?.fabric.status(server);
       return { server, state: status?.state ?? "disabled", restarts: status?.restarts ?? 0 };

@@ -2,7 +2,6 @@ import { createAnthropicBackend } from "@aiproxy/backend-anthropic";
 import { createOpenAIBackend } from "@aiproxy/backend-openai";
 import type { BackendConfig } from "@aiproxy/config";
 import type { LlmBackend } from "@aiproxy/core";
-import { startDemoModel } from "@aiproxy/demo";
 import type { ExchangeHooks } from "../telemetry/telemetry.js";
 
 export interface BackendHandle {
@@ -63,6 +62,9 @@ export async function openBackend(
     case "demo": {
       // The no-API-key demo: a scripted model on loopback, spoken to over the
       // real OpenAI wire so the demo exercises the same path as production.
+      // Loaded here: the demo package brings an MCP server with it, which a
+      // gateway without a demo backend should not hold in memory.
+      const { startDemoModel } = await import("@aiproxy/demo");
       const model = await startDemoModel();
       const backend = createOpenAIBackend({ ...exchange, baseUrl: model.openaiBaseUrl });
       return {

@@ -7,7 +7,7 @@ import {
   type McpServerSample,
   startRunTrace,
 } from "@aiproxy/telemetry";
-import { type GatewayTracing, setupTracing } from "./tracing.js";
+import type { GatewayTracing } from "./tracing.js";
 
 /** The exchange hooks of one backend: attempts and retries, labelled by its config name. */
 export interface ExchangeHooks {
@@ -42,13 +42,14 @@ export class GatewayTelemetry {
   readonly metrics: AiProxyMetrics | undefined;
   readonly #tracing: GatewayTracing | undefined;
 
+  /** `tracing` comes from `setupTracing`, which loads the OpenTelemetry SDK only when traces are on. */
   constructor(
     config: TelemetryConfig,
-    env: Record<string, string | undefined>,
+    tracing: GatewayTracing | undefined,
     mcpServers: () => McpServerSample[],
   ) {
     this.metrics = config.metrics.enabled ? new AiProxyMetrics({ mcpServers }) : undefined;
-    this.#tracing = setupTracing(config, env);
+    this.#tracing = tracing;
   }
 
   get tracing(): boolean {

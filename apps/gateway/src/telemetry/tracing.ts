@@ -1,9 +1,5 @@
 import type { TelemetryConfig } from "@aiproxy/config";
 import type { TextMapPropagator, Tracer } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { VERSION } from "../version.js";
 
 export interface GatewayTracing {
@@ -21,13 +17,25 @@ type Env = Record<string, string | undefined>;
  * (`telemetry.traces.otlp_endpoint` or the standard variables); undefined
  * otherwise, and then spans cost nothing. It is not registered globally:
  * the gateway hands its tracer to the run service, so two gateways in one
- * process (tests) keep their traces apart.
+ * process (tests) keep their traces apart. The SDK and its exporter are
+ * loaded only then: a gateway without traces does not hold them in memory.
  */
-export function setupTracing(config: TelemetryConfig, env: Env): GatewayTracing | undefined {
+export async function setupTracing(
+  config: TelemetryConfig,
+  env: Env,
+): Promise<GatewayTracing | undefined> {
   const traces = config.traces;
   const fromEnv = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!traces.otlp_endpoint && !fromEnv) return undefined;
   if (isTrue(env.OTEL_SDK_DISABLED) || env.OTEL_TRACES_EXPORTER === "none") return undefined;
+  const [{ W3CTraceContextPropagator }, { OTLPTraceExporter }, resources, sdk] = await Promise.all([
+    import("@opentelemetry/core"),
+    import("@opentelemetry/exporter-trace-otlp-http"),
+    import("@opentelemetry/resources"),
+    import("@opentelemetry/sdk-trace"),
+  ]);
+  const { detectResources, envDetector, resourceFromAttributes } = resources;
+  const { BatchSpanProcessor, TracerProvider } = sdk;
   const exporter = new OTLPTraceExporter(
     traces.otlp_endpoint ? { url: `${traces.otlp_endpoint}/v1/traces` } : {},
   );
