@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { mcpTestServerCommand } from "@aiproxy/testkit";
 import { holdStreams, runLoad } from "./lib/load.mjs";
 import { measureToolCalls } from "./lib/mcp-direct.mjs";
+import { runOpenLoop } from "./lib/open-loop.mjs";
 import { freePort, probe, procStats, startCommand, startServer } from "./lib/procs.mjs";
 import { interleave, summarizeRounds } from "./lib/rounds.mjs";
 import { renderResults } from "./render.mjs";
@@ -35,7 +36,7 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "64" },
     "tool-connections": { type: "string", default: QUICK ? "1" : "1,64" },
-    "open-loop": { type: "string", default: "0.5" },
+    "open-loop": { type: "string", default: "0.25,0.5" },
     streams: { type: "string", default: QUICK ? "200" : "1000" },
     "tool-ms": { type: "string", default: "50" },
     only: { type: "string" },
@@ -49,8 +50,8 @@ const WARMUP = Number(flags.warmup);
 const CONNECTIONS = String(flags.connections).split(",").map(Number);
 const TOOL_CONNECTIONS = String(flags["tool-connections"]).split(",").map(Number);
 const ROUNDS = Number(flags.rounds);
-/** The open-loop rate, as a fraction of the floor's closed-loop throughput. */
-const OPEN_LOOP = Number(flags["open-loop"]);
+/** The open-loop rates, as fractions of the floor's closed-loop throughput. */
+const OPEN_LOOP = String(flags["open-loop"]).split(",").map(Number);
 const STREAMS = Number(flags.streams);
 const TOOL_MS = Number(flags["tool-ms"]);
 const ONLY = flags.only ? new Set(String(flags.only).split(",")) : null;
@@ -124,7 +125,7 @@ async function main() {
       warmupS: WARMUP,
       connections: CONNECTIONS,
       toolConnections: TOOL_CONNECTIONS,
-      openLoopFraction: OPEN_LOOP,
+      openLoopFractions: OPEN_LOOP,
       streams: STREAMS,
       toolSleepMs: TOOL_MS,
     },
@@ -271,35 +272,42 @@ async function main() {
     }
   }
 
-  // 1c. open loop: a fixed rate below the floor's capacity, so added latency is per-request cost
+  // 1c. open loop: fixed rates below the floor's capacity, so added latency is
+  // per-request cost; more than one rate shows where queueing begins.
   if (wanted("openloop")) {
     for (const stream of [false, true]) {
       const floorRps = capacity[stream ? "stream" : "json"];
-      // Without a measured capacity (--only openloop), a modest fixed rate.
-      const rate = Number.isFinite(floorRps) ? OPEN_LOOP * floorRps : 200;
-      const runs = await interleave({
-        rounds: ROUNDS,
-        targets,
-        run: async (target, round) => {
-          log(
-            `open loop ${stream ? "stream" : "json"} ${rate.toFixed(0)} req/s ${target.name} round ${round + 1}/${ROUNDS}`,
-          );
-          const result = await runLoad({
-            url: target.url,
-            headers: target.headers,
-            body: { model: target.model, messages: userMessage, stream },
-            connections: 32,
-            rate,
-            durationS: DURATION,
-            warmupS: WARMUP,
-            pids: [target.pid],
-          });
-          return { target: target.name, rate, ...result };
-        },
-      });
+      // Without a measured capacity (--only openloop), fractions of a modest 400 req/s.
+      const base = Number.isFinite(floorRps) ? floorRps : 400;
+      const runs = [];
+      for (const fraction of OPEN_LOOP) {
+        const rate = fraction * base;
+        runs.push(
+          ...(await interleave({
+            rounds: ROUNDS,
+            targets,
+            run: async (target, round) => {
+              log(
+                `open loop ${stream ? "stream" : "json"} ${rate.toFixed(0)} req/s ${target.name} round ${round + 1}/${ROUNDS}`,
+              );
+              const result = await runOpenLoop({
+                url: target.url,
+                headers: target.headers,
+                body: { model: target.model, messages: userMessage, stream },
+                rate,
+                durationS: DURATION,
+                warmupS: WARMUP,
+                pids: [target.pid],
+              });
+              return { target: target.name, fraction, rate, ...result };
+            },
+          })),
+        );
+      }
       results.scenarios[stream ? "openLoopStream" : "openLoop"] = {
-        rate,
-        rows: summarizeRounds(runs, ["rate"]),
+        capacityRps: Number.isFinite(floorRps) ? floorRps : null,
+        rates: OPEN_LOOP.map((fraction) => ({ fraction, rate: fraction * base })),
+        rows: summarizeRounds(runs, ["fraction", "rate"]),
         runs,
       };
     }

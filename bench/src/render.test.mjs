@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fmt, markdownTable, ratio } from "./lib/report.mjs";
 import { interleave, median, summarizeRounds } from "./lib/rounds.mjs";
 import {
+  holdTable,
   openLoopTable,
   passthroughTable,
   renderResults,
@@ -128,6 +129,105 @@ describe("pass-through table", () => {
   });
 });
 
+describe("open loop at several rates", () => {
+  /** A row of the open-loop generator at `fraction` of the floor's throughput. */
+  const ol = (target, fraction, p50, p99, extra = {}) => ({
+    ...row(target, 0, 1500 * fraction, p50, p99),
+    fraction,
+    rate: 1500 * fraction,
+    sentP50: p50,
+    sentP99: p99 - 0.5,
+    sendLagP99: 0.4,
+    lateSends: 2,
+    ...extra,
+  });
+  const openLoop = {
+    capacityRps: 1500,
+    rates: [
+      { fraction: 0.25, rate: 375 },
+      { fraction: 0.5, rate: 750 },
+    ],
+    rows: [
+      ol("direct", 0.25, 0.3, 1),
+      ol("gateway", 0.25, 1.5, 3),
+      ol("direct", 0.5, 0.4, 1.2),
+      ol("gateway", 0.5, 1.0, 7.2),
+    ],
+  };
+
+  it("judges the targets at 50% of the floor's throughput, with the 25% figure beside it", () => {
+    const table = targetsSection({
+      settings: { connections: [64], openLoopFractions: [0.25, 0.5] },
+      scenarios: { openLoop },
+    }).join("\n");
+    // At 25% the p50 misses and the p99 meets, at 50% the reverse: the verdict is 50%'s.
+    expect(table).toContain(
+      "| open-loop added latency p50 < 1 ms | JSON 0.60 ms at 50%, 750 req/s (at 25%: 1.20 ms) | met |",
+    );
+    expect(table).toContain(
+      "| open-loop added latency p99 < 5 ms | JSON 6.00 ms at 50%, 750 req/s (at 25%: 2.00 ms) | **missed** |",
+    );
+  });
+
+  it("renders one table per rate, with the generator's send figures and the scheduled-send note", () => {
+    const md = renderResults({
+      date: "2026-12-02T05:00:00Z",
+      elapsedS: 60,
+      machine: { cpu: "x", cores: 2, memoryGb: 1, os: "Linux", node: "v24" },
+      settings: {
+        connections: [64],
+        durationS: 3,
+        warmupS: 1,
+        rounds: 1,
+        openLoopFractions: [0.25, 0.5],
+      },
+      scenarios: { openLoop, openLoopStream: openLoop },
+    });
+    expect(md).toContain(
+      "open loop (a uniform schedule, `src/lib/open-loop.mjs`) at 25% and 50% of the floor's closed-loop throughput.",
+    );
+    expect(md).toContain("JSON, 375 req/s offered (25% of the floor's throughput):");
+    expect(md).toContain("JSON, 750 req/s offered (50% of the floor's throughput):");
+    expect(md).toContain("streaming, 750 req/s offered (50% of the floor's throughput):");
+    expect(md).toContain(
+      "| target | CPU/req | req/s served | p50 | p99 | added p50 | added p99 | p99 from send | send lag p99 | late sends | errors |",
+    );
+    expect(md).toContain(
+      "| gateway | 0.500 | 375 | 1.50 | 3.00 | 1.20 | 2.00 | 2.50 | 0.40 | 2 | 0 |",
+    );
+    // The streaming tables add TTFB.
+    expect(md).toContain(
+      "| gateway | 0.500 | 750 | 1.00 | 7.20 | 0.60 | 6.00 | 0.50 | 6.70 | 0.40 | 2 | 0 |",
+    );
+    expect(md).toContain("**Latency is measured from each request's scheduled send**");
+  });
+
+  it("still renders an older single-rate result (autocannon's rate) under its settings' fraction", () => {
+    const md = renderResults({
+      date: "2026-11-24T05:00:00Z",
+      elapsedS: 60,
+      machine: { cpu: "x", cores: 2, memoryGb: 1, os: "Linux", node: "v24" },
+      settings: { connections: [64], durationS: 3, warmupS: 1, openLoopFraction: 0.5 },
+      scenarios: {
+        openLoop: {
+          rate: 543,
+          rows: [
+            { ...row("direct", 0, 550, 5, 28), rate: 543 },
+            { ...row("gateway", 0, 540, 19.7, 60), rate: 543 },
+          ],
+        },
+      },
+    });
+    expect(md).toContain(", open loop at 50% of the floor's closed-loop throughput.");
+    expect(md).toContain("JSON, 543 req/s offered (50% of the floor's throughput):");
+    expect(md).toContain("| gateway | 0.500 | 540 | 19.7 | 60.0 | 14.7 | 32.0 | 0 |");
+    expect(md).toContain("autocannon's `overallRate`");
+    expect(md).toContain(
+      "| open-loop added latency p50 < 1 ms | JSON 14.7 ms at 543 req/s | **missed** |",
+    );
+  });
+});
+
 describe("issue 16's MCP targets", () => {
   const mcp = (target, concurrency, rps, p50) => ({ target, concurrency, rps, p50, p99: p50 * 3 });
   it("judges /mcp against direct stdio, with the MCP floor beside it", () => {
@@ -204,5 +304,49 @@ describe("new sections", () => {
     expect(md).toContain("| JSON | metrics + traces | 1.000 | 1.25× | 800 | 45.0 | 95.0 | 0 |");
     expect(md).toContain("(4 exports, 1.0 MB)");
     expect(md).toContain("| gateway /mcp | 64 | 300 | 20.0 | 60.0 | 1.500 | – |");
+  });
+});
+
+describe("streams held open", () => {
+  const held = (target, rssMb, extra = {}) => ({
+    target,
+    streams: 1000,
+    failed: 0,
+    openMs: 5000,
+    idleRssMb: 100,
+    rssMb,
+    heapUsedMb: 80,
+    youngMb: 32,
+    heapOtherMb: 90,
+    cpuPercent: 20,
+    eventLoopDelayMs: { p50: 10, p99: 30, max: 100 },
+    ...extra,
+  });
+
+  it("judges the RSS target on the gateway as shipped, with Node's defaults beside it", () => {
+    const hold = [
+      held("floor", 200),
+      held("gateway, --max-semi-space-size=16", 230, { shipped: true }),
+      held("gateway, Node's defaults", 290),
+    ];
+    const table = targetsSection({ settings: { connections: [64] }, scenarios: { hold } }).join(
+      "\n",
+    );
+    expect(table).toContain(
+      "| < 250 MB RSS with 1000 open streams | 230 MB (0 failed); 290 MB with Node's defaults | met |",
+    );
+    expect(holdTable(hold)).toContain(
+      "| gateway, --max-semi-space-size=16 | 1000 | 0 | 5,000 | 100 | 230 | 80 | 32 | 90 |",
+    );
+  });
+
+  it("still judges an older result with one gateway row", () => {
+    const hold = [held("floor", 200), held("gateway", 260, { youngMb: undefined })];
+    const table = targetsSection({ settings: { connections: [64] }, scenarios: { hold } }).join(
+      "\n",
+    );
+    expect(table).toContain(
+      "| < 250 MB RSS with 1000 open streams | 260 MB (0 failed) | **missed** |",
+    );
   });
 });

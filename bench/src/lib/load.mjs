@@ -35,17 +35,15 @@ export function summarize(values) {
 /**
  * A warm-up run, then a measured run of `durationS` seconds at a fixed number
  * of connections (closed loop: each connection sends its next request when the
- * previous one has finished), or, with `rate`, at that many requests per
- * second over all connections (open loop while the target keeps up: then
- * latency is per-request cost, not queueing).
+ * previous one has finished). For a fixed rate, see open-loop.mjs: autocannon's
+ * `overallRate` is a per-second quota per connection, a burst each second.
  * @param {{ url: string, path?: string, body: unknown, headers?: Record<string, string>,
- *   connections: number, rate?: number, durationS: number, warmupS: number, pids?: number[] }} options
+ *   connections: number, durationS: number, warmupS: number, pids?: number[] }} options
  * @returns {Promise<LoadResult>}
  */
 export async function runLoad(options) {
   const request = {
     url: `${options.url}${options.path ?? "/v1/chat/completions"}`,
-    ...(options.rate ? { overallRate: Math.max(1, Math.round(options.rate)) } : {}),
     method: /** @type {const} */ ("POST"),
     headers: { "content-type": "application/json", ...options.headers },
     body: JSON.stringify(options.body),

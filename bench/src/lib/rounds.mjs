@@ -13,6 +13,11 @@ export const ROUND_FIELDS = /** @type {const} */ ([
   "ttfbP99",
   "rssMb",
   "serverCpuPerCallMs",
+  // the open loop's (lib/open-loop.mjs)
+  "sentP50",
+  "sentP99",
+  "sendLagP99",
+  "lateSends",
 ]);
 
 /** @param {number[]} xs */
