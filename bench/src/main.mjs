@@ -9,7 +9,14 @@ import { mcpTestServerCommand } from "@aiproxy/testkit";
 import { holdStreams, runLoad } from "./lib/load.mjs";
 import { measureToolCalls } from "./lib/mcp-direct.mjs";
 import { runOpenLoop } from "./lib/open-loop.mjs";
-import { freePort, probe, procStats, startCommand, startServer } from "./lib/procs.mjs";
+import {
+  freePort,
+  probe,
+  procStats,
+  shippedNodeFlags,
+  startCommand,
+  startServer,
+} from "./lib/procs.mjs";
 import { interleave, summarizeRounds } from "./lib/rounds.mjs";
 import { renderResults } from "./render.mjs";
 
@@ -26,6 +33,8 @@ const EVERYTHING = join(
   "index.js",
 );
 const CLI = join(ROOT, "apps", "gateway", "dist", "cli.js");
+/** Every gateway the bench starts runs with the node flags it ships with. */
+const GATEWAY_FLAGS = shippedNodeFlags(join(ROOT, "Dockerfile"));
 
 // BENCH_QUICK=1: every scenario, briefly, to check the harness (a minute or two).
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -172,7 +181,10 @@ async function main() {
       name: "gateway",
       script: join(SERVERS, "gateway.mjs"),
       args: [configFile],
-      execArgv: flags.profile ? ["--cpu-prof", `--cpu-prof-dir=${join(BENCH, "profiles")}`] : [],
+      execArgv: [
+        ...GATEWAY_FLAGS,
+        ...(flags.profile ? ["--cpu-prof", `--cpu-prof-dir=${join(BENCH, "profiles")}`] : []),
+      ],
       stopTimeoutMs: flags.profile ? 60_000 : 1000,
     }),
   );
@@ -183,7 +195,14 @@ async function main() {
       file,
       JSON.stringify({ ...gatewayConfig(upstream.url, everything.url), telemetry }),
     );
-    return track(await startServer({ name, script: join(SERVERS, "gateway.mjs"), args: [file] }));
+    return track(
+      await startServer({
+        name,
+        script: join(SERVERS, "gateway.mjs"),
+        args: [file],
+        execArgv: GATEWAY_FLAGS,
+      }),
+    );
   };
 
   const portkeyHeaders = {
@@ -484,30 +503,36 @@ async function main() {
   if (wanted("hold")) {
     const rows = [];
     // Fresh processes, so the RSS is that of the held streams and not of the heap grown by earlier scenarios.
+    // The floor and the gateway run both with the gateway's shipped node flags and with Node's defaults,
+    // so the young generation's share of the RSS shows apart from the gateway's own.
+    /** @param {string} name @param {string[]} execArgv */
+    const floorHolder = (name, execArgv) => ({
+      name,
+      start: () =>
+        startServer({ name, script: join(SERVERS, "floor.mjs"), args: [upstream.url], execArgv }),
+      model: "bench-hold",
+      headers: undefined,
+    });
+    /** @param {string} name @param {string[]} execArgv */
+    const gatewayHolder = (name, execArgv) => ({
+      name,
+      start: () =>
+        startServer({ name, script: join(SERVERS, "gateway.mjs"), args: [configFile], execArgv }),
+      model: "hold",
+      headers: undefined,
+      shipped: execArgv === GATEWAY_FLAGS,
+    });
+    const shipped = GATEWAY_FLAGS.join(" ");
     const holders = [
-      {
-        name: "floor",
-        start: () =>
-          startServer({ name: "floor", script: join(SERVERS, "floor.mjs"), args: [upstream.url] }),
-        model: "bench-hold",
-        headers: undefined,
-      },
+      floorHolder("floor", []),
+      ...(GATEWAY_FLAGS.length ? [floorHolder(`floor, ${shipped}`, GATEWAY_FLAGS)] : []),
       ...(portkey
         ? [{ name: "portkey", start: startPortkey, model: "bench-hold", headers: portkeyHeaders }]
         : []),
-      {
-        name: "gateway",
-        start: () =>
-          startServer({
-            name: "gateway",
-            script: join(SERVERS, "gateway.mjs"),
-            args: [configFile],
-          }),
-        model: "hold",
-        headers: undefined,
-      },
+      gatewayHolder(GATEWAY_FLAGS.length ? `gateway, ${shipped}` : "gateway", GATEWAY_FLAGS),
+      ...(GATEWAY_FLAGS.length ? [gatewayHolder("gateway, Node's defaults", [])] : []),
     ];
-    for (const { start, ...holder } of holders) {
+    for (const { start, shipped, ...holder } of holders) {
       const server = await start();
       log(`${STREAMS} streams held open through ${holder.name}`);
       await fetch(`${server.url}/v1/chat/completions`, {
@@ -534,12 +559,15 @@ async function main() {
       await server.stop();
       rows.push({
         target: holder.name,
+        ...(shipped ? { shipped } : {}),
         streams: STREAMS,
         failed: held.failed,
         openMs: held.openMs,
         idleRssMb: idle.rssMb,
         rssMb: loaded.rssMb,
         heapUsedMb: sample.memory.heapUsed / 2 ** 20,
+        youngMb: sample.heap.youngMb,
+        heapOtherMb: sample.heap.otherMb,
         cpuPercent: ((loaded.cpuMs - cpuBefore) / 5000) * 100,
         eventLoopDelayMs: sample.eventLoopDelayMs,
       });
@@ -655,6 +683,7 @@ async function startupScenario(gatewayConfigFile) {
         name: "gateway-cli",
         script: CLI,
         args: ["--config", cliConfig, "--port", "0"],
+        execArgv: GATEWAY_FLAGS,
         env: { LOG_LEVEL: "info" },
       });
       const firstPass = await firstRequest(gateway.url, "pass");

@@ -18,6 +18,22 @@ const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux the bench runs on
  * @property {() => Promise<void>} stop
  */
 
+/**
+ * The node flags the gateway ships with: those of the Dockerfile's `CMD`
+ * (between `node` and the CLI), so the bench measures the gateway as it is
+ * run, and a change of them shows in the next run.
+ * @param {string} dockerfile
+ * @returns {string[]}
+ */
+export function shippedNodeFlags(dockerfile) {
+  const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(readFileSync(dockerfile, "utf8"));
+  const words = cmd ? JSON.parse(/** @type {string} */ (cmd[1])) : [];
+  const cli = words.findIndex((/** @type {string} */ word) => word.endsWith("cli.js"));
+  if (words[0] !== "node" || cli < 1)
+    throw new Error(`no \`CMD ["node", ..., "<cli.js>"]\` in ${dockerfile}`);
+  return words.slice(1, cli);
+}
+
 /** A free TCP port on loopback, for servers that cannot be told to take port 0. */
 export function freePort() {
   return new Promise((resolve, reject) => {
