@@ -6,6 +6,7 @@ import {
   type ResponseObject,
   type ResponseRequestFields,
   type ResponseStreamEvent,
+  responsesId,
   toResponseObject,
   toResponsesResponse,
   toResponsesStreamEvents,
@@ -300,5 +301,13 @@ describe("held calls and namespaced function calls", () => {
       name: "spawn",
       namespace: "ns",
     });
+  });
+});
+
+describe("responsesId", () => {
+  it("gives distinct ids of OpenAI's shape, also across refills of its random pool", () => {
+    const ids = Array.from({ length: 1000 }, () => responsesId("msg"));
+    for (const id of ids) expect(id).toMatch(/^msg_[0-9a-f]{48}$/);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

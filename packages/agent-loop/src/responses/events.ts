@@ -367,8 +367,17 @@ export class ResponseEventProducer extends EventProducer<EventItem> {
   }
 }
 
+/**
+ * A deep copy of the JSON data a response is made of. structuredClone went
+ * through V8's serializer at ~15 µs a snapshot, several per streamed response;
+ * plain objects and arrays copy in a fraction of that.
+ */
 function clone<T>(value: T): T {
-  return structuredClone(value);
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(clone) as T;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = clone((value as Record<string, unknown>)[key]);
+  return copy as T;
 }
 
 function assertNever(_event: never): void {}
