@@ -263,6 +263,42 @@ describe("toOpenAIRelayResponse", () => {
     );
   });
 
+  it("puts the name where a plain item's model stands, without reading its chunk", async () => {
+    // The content holds the upstream's model field as text; only the real one changes.
+    const texts = [
+      '{"id":"c","object":"chat.completion.chunk","model":"provider-model","choices":[{"index":0,"delta":{"content":"say \\"model\\":\\"provider-model\\""}}]}',
+      '{"id":"c","object":"chat.completion.chunk","model":"provider-model","choices":[{"index":0,"delta":{"content":"caf\\u00e9"},"finish_reason":"stop"}]}',
+    ];
+    const backend = new RelayingBackend([]);
+    backend.relay = () =>
+      (async function* () {
+        for (const data of texts) {
+          const modelStart = data.indexOf('"provider-model"');
+          yield {
+            data,
+            plain: { modelStart, modelEnd: modelStart + '"provider-model"'.length },
+            get chunk(): Record<string, unknown> {
+              throw new Error("a plain item's chunk was read");
+            },
+            events: [{ type: "text-delta" as const, delta: "x" }],
+          };
+        }
+        yield { events: text("xx").slice(-1) };
+      })();
+    const response = await toOpenAIRelayResponse(relayAgent(options(backend)), {
+      model: 'help"er',
+      stream: true,
+    });
+    const data = await sseData(response);
+    expect(data).toEqual([
+      ...texts.map((d) => d.replace('"provider-model"', JSON.stringify('help"er'))),
+      "[DONE]",
+    ]);
+    expect(JSON.parse(data[0] as string).choices[0].delta.content).toBe(
+      'say "model":"provider-model"',
+    );
+  });
+
   it("keeps the usage chunk when the client asked for it", async () => {
     const response = await toOpenAIRelayResponse(relay([text("Hi", usage(7, 1))]), {
       model: "helper",

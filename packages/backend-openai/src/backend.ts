@@ -20,6 +20,7 @@ import {
 } from "@aiproxy/core";
 import { ChunkAccumulator } from "./accumulator.js";
 import { streamError } from "./errors.js";
+import { type PlainChunk, readPlainChunk } from "./plain-chunk.js";
 import { toOpenAIRequest } from "./request.js";
 import { fromOpenAICompletion } from "./response.js";
 import { assertChoices } from "./shape.js";
@@ -97,6 +98,11 @@ async function* relayStream(body: UpstreamBody, secrets: string[]): AsyncGenerat
   const accumulator = new ChunkAccumulator({ secrets });
   let done = false;
   for await (const message of body.events()) {
+    const plain = message.event === "error" ? undefined : readPlainChunk(message.data);
+    if (plain) {
+      yield new PlainItem(message.data, plain, accumulator.push(plain.chunk), body.status);
+      continue;
+    }
     const chunk = readChunk(message, body.status, secrets);
     if (chunk === DONE) {
       done = true;
@@ -106,6 +112,27 @@ async function* relayStream(body: UpstreamBody, secrets: string[]): AsyncGenerat
   }
   assertComplete(done, accumulator);
   yield { events: accumulator.finish() };
+}
+
+/**
+ * A plain chunk's item: a relay forwards its text, so its object is built
+ * only if something reads it (a JSON.parse per chunk was the largest cost
+ * of a relayed stream in the gateway's profile).
+ */
+class PlainItem implements WireEvent {
+  #chunk: Record<string, unknown> | undefined;
+
+  constructor(
+    readonly data: string,
+    readonly plain: PlainChunk,
+    readonly events: BackendEvent[],
+    private readonly status: number,
+  ) {}
+
+  get chunk(): Record<string, unknown> {
+    this.#chunk ??= parseJsonObject(this.data, this.status);
+    return this.#chunk;
+  }
 }
 
 function resolveConfig(options: OpenAIBackendOptions): ExchangeConfig {

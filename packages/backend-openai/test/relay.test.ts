@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOpenAIBackend } from "../src/index.js";
 import {
   collect,
+  data,
   json,
   type ReplayServer,
   readFixture,
@@ -84,6 +85,58 @@ describe("relay", () => {
     } finally {
       await scripted.close();
     }
+  });
+
+  it("marks OpenAI's text chunks plain: the model's place in the text, the object parsed when read", async () => {
+    const scripted = await startScriptedUpstream({
+      fallback: () => ({
+        text: 'say "model":"x" café',
+        usage: { promptTokens: 5, completionTokens: 4 },
+      }),
+    });
+    try {
+      const openai = createOpenAIBackend({ baseUrl: scripted.openaiBaseUrl, apiKey: "sk-test" });
+      const items = await collect(
+        (openai.relay as NonNullable<LlmBackend["relay"]>)(request, { stream: true }),
+      );
+      const plain = items.filter((item) => item.plain);
+      // Every chunk but the usage chunk (and the closing item, which has no text).
+      expect(plain.length).toBe(items.length - 2);
+      for (const item of plain) {
+        const data = item.data as string;
+        const { modelStart, modelEnd } = item.plain as NonNullable<WireEvent["plain"]>;
+        expect(data.slice(modelStart, modelEnd)).toBe(JSON.stringify(JSON.parse(data).model));
+        expect(item.chunk).toEqual(JSON.parse(data));
+      }
+      const usage = items.at(-2);
+      expect(usage?.plain).toBeUndefined();
+      expect(usage?.chunk).toMatchObject({ choices: [], usage: { prompt_tokens: 5 } });
+    } finally {
+      await scripted.close();
+    }
+  });
+
+  it("fails on an error event after plain chunks, with the upstream's message", async () => {
+    const chunk = (content: string) =>
+      data(
+        `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"${content}"},"logprobs":null,"finish_reason":null}]}`,
+      );
+    upstream.enqueue(
+      sse(
+        `${chunk("one")}${chunk("two")}event: error\ndata: {"error":{"message":"overloaded now","type":"server_error"}}\n\n`,
+      ),
+    );
+    const seen: WireEvent[] = [];
+    const failure = (async () => {
+      for await (const item of (backend.relay as NonNullable<LlmBackend["relay"]>)(request, {
+        stream: true,
+      }))
+        seen.push(item);
+    })();
+    await expect(failure).rejects.toMatchObject({
+      message: expect.stringContaining("overloaded now"),
+    });
+    expect(seen.map((item) => item.plain !== undefined)).toEqual([true, true]);
   });
 
   it("gives a whole answer as one item: the body and its events", async () => {

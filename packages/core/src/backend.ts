@@ -95,9 +95,17 @@ export interface WireEvent {
   data?: string;
   /**
    * The event as a JSON object: a streamed chunk, or a whole body. Absent on
-   * the item that only closes a stream, whose events are its `finish`.
+   * the item that only closes a stream, whose events are its `finish`. On a
+   * `plain` item it is parsed from `data` when first read.
    */
   chunk?: Record<string, unknown>;
+  /**
+   * Set when the adapter found `data` to be a plain chunk of text (one
+   * choice, no tool calls, no usage, no error): where `data` holds the
+   * top-level `model` value, quotes included, so a relay can put its own
+   * there and forward the rest as it is, without reading `chunk`.
+   */
+  plain?: { readonly modelStart: number; readonly modelEnd: number };
   /** The canonical events it carries; a response's last item carries `finish`. */
   events: BackendEvent[];
 }

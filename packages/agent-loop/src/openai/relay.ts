@@ -69,7 +69,8 @@ async function nextChunk(items: AsyncIterator<WireEvent>): Promise<WireEvent | u
   for (;;) {
     const next = await items.next();
     if (next.done) return undefined;
-    if (next.value.chunk) return next.value;
+    // `data` first: reading a plain item's `chunk` parses it.
+    if (next.value.data !== undefined || next.value.chunk) return next.value;
   }
 }
 
@@ -114,15 +115,19 @@ interface ChunkRewriter {
 }
 
 function chunkRewriter(model: string, includeUsage: boolean): ChunkRewriter {
-  const modelField = `"model":${JSON.stringify(model)}`;
+  const modelJson = JSON.stringify(model);
+  const modelField = `"model":${modelJson}`;
   return {
     frame(item) {
+      const { data, plain } = item;
+      // Text only, so nothing to drop: the name goes where the backend found the upstream's.
+      if (plain && data !== undefined)
+        return `data: ${data.slice(0, plain.modelStart)}${modelJson}${data.slice(plain.modelEnd)}\n\n`;
       const chunk = item.chunk as Record<string, unknown>;
       const choices = chunk.choices;
       // The usage-only chunk the gateway asked for on its own account.
       if (!includeUsage && Array.isArray(choices) && choices.length === 0 && chunk.usage != null)
         return "";
-      const data = item.data;
       if (
         data !== undefined &&
         typeof chunk.model === "string" &&
