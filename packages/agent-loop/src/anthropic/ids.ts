@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
+import { pooledRandomBytes } from "../random.js";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** `msg_` and 24 base62 characters, the shape of Anthropic's message ids. */
 export function messageId(): string {
   let id = "msg_";
-  for (const byte of randomBytes(24)) id += ALPHABET[byte % 62];
+  for (const byte of pooledRandomBytes(24)) id += ALPHABET[byte % 62];
   return id;
 }
