@@ -3,7 +3,6 @@ import type {
   TransportSendOptions,
 } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
-  isJSONRPCRequest,
   isJSONRPCResultResponse,
   type JSONRPCMessage,
   type RequestId,
@@ -68,9 +67,9 @@ export class ToolListGuard implements Transport {
   }
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    if (isJSONRPCRequest(message) && message.method === "tools/list") {
+    // The SDK client built the message: a request by shape (its isJSONRPCRequest is a schema parse).
+    if ("method" in message && message.method === "tools/list" && "id" in message)
       this.listRequests.add(message.id);
-    }
     return this.inner.send(message, options);
   }
 

@@ -1,11 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { type Logger, silentLogger } from "@aiproxy/core";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import {
-  isInitializeRequest,
-  type JSONRPCMessage,
-  JSONRPCMessageSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+import { isInitializeRequest, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { checkMessage } from "./check-message.js";
 import { deliverCancel, replayHandshake, sessionClient } from "./handshake.js";
 import { ErrorCode, jsonRpcError, SESSION_NOT_FOUND } from "./json-rpc.js";
 import { readBody } from "./read-body.js";
@@ -277,13 +274,13 @@ export class McpEndpoint {
     const list = Array.isArray(body) ? body : [body];
     const messages: JSONRPCMessage[] = [];
     for (const item of list) {
-      const checked = JSONRPCMessageSchema.safeParse(item);
-      if (!checked.success || list.length === 0)
+      const message = checkMessage(item);
+      if (message === undefined)
         return {
           ok: false,
           response: jsonRpcError(400, ErrorCode.InvalidRequest, "Invalid Request"),
         };
-      messages.push(checked.data);
+      messages.push(message);
     }
     if (messages.length === 0)
       return {
