@@ -77,28 +77,43 @@ async function nextChunk(items: AsyncIterator<WireEvent>): Promise<WireEvent | u
 /**
  * The chunks after the first as SSE frames. A failure is the last frame;
  * only a finished run gets `[DONE]`. Returning the frames aborts the run.
+ * Each frame is one `then` on the run's `next()`, not two async functions
+ * awaiting each other: a few promises less per chunk.
  */
 function frames(items: AsyncIterator<WireEvent>, rewrite: ChunkRewriter): AsyncIterator<string> {
   let ended = false;
+  const pull = (): Promise<IteratorResult<string>> => {
+    if (ended) return Promise.resolve({ done: true, value: undefined });
+    let next: Promise<IteratorResult<WireEvent>>;
+    try {
+      next = items.next();
+    } catch (error) {
+      next = Promise.reject(error);
+    }
+    return next.then(framed, failed);
+  };
+  const framed = (
+    next: IteratorResult<WireEvent>,
+  ): IteratorResult<string> | Promise<IteratorResult<string>> => {
+    if (next.done) {
+      ended = true;
+      return { done: false, value: "data: [DONE]\n\n" };
+    }
+    const item = next.value;
+    // `data` first: reading a plain item's `chunk` parses it.
+    if (item.data !== undefined || item.chunk) {
+      const frame = rewrite.frame(item);
+      if (frame) return { done: false, value: frame };
+    }
+    // An item the client does not get (the closing one, the usage chunk): on to the next.
+    return pull();
+  };
+  const failed = (error: unknown): IteratorResult<string> => {
+    ended = true;
+    return { done: false, value: errorFrame(error) };
+  };
   return {
-    async next() {
-      while (!ended) {
-        let item: WireEvent | undefined;
-        try {
-          item = await nextChunk(items);
-        } catch (error) {
-          ended = true;
-          return { done: false, value: errorFrame(error) };
-        }
-        if (!item) {
-          ended = true;
-          return { done: false, value: "data: [DONE]\n\n" };
-        }
-        const frame = rewrite.frame(item);
-        if (frame) return { done: false, value: frame };
-      }
-      return { done: true, value: undefined };
-    },
+    next: pull,
     async return() {
       ended = true;
       await items.return?.();
