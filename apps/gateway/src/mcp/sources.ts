@@ -28,19 +28,30 @@ function enabledServers(registry: Registry): string[] {
  * (a key's grant), just those of them.
  */
 export function allServers(registry: Registry, only?: readonly string[]): Scope {
-  let cached: { key: string; toolset: Toolset } | undefined;
+  let cached: { servers: readonly string[]; key: string; toolset: Toolset } | undefined;
   const allowed = only && new Set(only);
-  const servers = allowed
-    ? () => enabledServers(registry).filter((server) => allowed.has(server))
-    : () => enabledServers(registry);
+  // A config change replaces the servers' record: until then the list is the same (one per call otherwise).
+  let listed: { from: Registry["config"]["mcp_servers"]; servers: readonly string[] } | undefined;
+  const enabled = (): readonly string[] => {
+    const from = registry.config.mcp_servers;
+    if (listed?.from !== from) {
+      const all = enabledServers(registry);
+      listed = { from, servers: allowed ? all.filter((server) => allowed.has(server)) : all };
+    }
+    return listed.servers;
+  };
   return {
-    servers,
+    servers: () => [...enabled()],
     toolset() {
-      const enabled = servers();
-      if (allowed && enabled.length === 0) return EMPTY;
-      const key = enabled.join("\0");
-      if (cached?.key !== key)
-        cached = { key, toolset: registry.fabric.toolset({ servers: enabled }) };
+      const servers = enabled();
+      if (allowed && servers.length === 0) return EMPTY;
+      if (cached?.servers !== servers) {
+        const key = servers.join("\0");
+        // The same servers after a change elsewhere in the config keep their toolset.
+        const toolset =
+          cached?.key === key ? cached.toolset : registry.fabric.toolset({ servers: [...servers] });
+        cached = { servers, key, toolset };
+      }
       return cached.toolset;
     },
   };
