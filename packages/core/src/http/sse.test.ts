@@ -87,6 +87,24 @@ describe("readSse", () => {
     expect(stream.locked).toBe(false);
   });
 
+  it("hands over every event of one chunk in order, then reads on", async () => {
+    const { stream, state } = body(["data: 1\n\ndata: 2\n\ndata: 3\n\n", "data: 4\n\n"]);
+    expect((await collect(stream)).map((event) => event.data)).toEqual(["1", "2", "3", "4"]);
+    expect(state.cancelled).toBe(false);
+  });
+
+  it("returning while a read waits ends that read, cancels the body and releases it", async () => {
+    const { stream, state } = body(["data: 1\n\n"], { end: false });
+    const events = readSse(stream);
+    expect((await events.next()).value?.data).toBe("1");
+    const waiting = events.next();
+    await events.return();
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    expect(state.cancelled).toBe(true);
+    expect(stream.locked).toBe(false);
+    expect(await events.next()).toEqual({ done: true, value: undefined });
+  });
+
   it("fails with a TimeoutError when the stream stalls, and cancels the body", async () => {
     const { stream, state } = body(["data: first\n\n"], { end: false });
     const seen: string[] = [];

@@ -17,62 +17,134 @@ export interface SseOptions {
   status?: number;
 }
 
+/** The events of a body, read as they are pulled; returning closes the body. */
+export interface SseEvents extends AsyncIterableIterator<SseMessage> {
+  return(value?: unknown): Promise<IteratorResult<SseMessage>>;
+}
+
 /**
  * Server-sent events from a response body. Breaking out of the loop, an
  * abort, an idle timeout or an oversized event cancels the body, which
  * closes the socket.
  */
-export async function* readSse(
-  body: ChunkSource,
-  { signal, idleTimeoutMs, maxEventBytes, status = 200 }: SseOptions = {},
-): AsyncGenerator<SseMessage> {
-  // Events of a chunk are yielded from here directly: a `yield*` of a sync
-  // generator costs an async wrapper and its promises per event. Nothing is
-  // delivered once the signal aborts, even events of a chunk already read.
-  const queue: SseMessage[] = [];
-  const parser = createParser({ onEvent: (event) => queue.push(event) });
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  const sizes = maxEventBytes === undefined ? undefined : new EventSizes(maxEventBytes);
-  const watch = new ReadWatch(reader, idleTimeoutMs, signal);
-  let finished = false;
-  let failure: unknown;
-  try {
-    for (;;) {
-      const chunk = await watch.read();
-      const fits = chunk.done ? undefined : sizes?.overflow(chunk.value);
-      if (chunk.done) parser.feed(decoder.decode());
-      // Of an oversized event's chunk, only the whole events before it reach the parser.
-      else
-        parser.feed(
-          decoder.decode(fits === undefined ? chunk.value : chunk.value.subarray(0, fits), {
-            stream: true,
-          }),
-        );
-      while (queue.length > 0) {
-        if (signal?.aborted) throw signal.reason;
-        yield queue.shift() as SseMessage;
-      }
-      if (fits !== undefined)
-        throw new UpstreamError({
-          upstreamStatus: status,
-          message: `Upstream sent an SSE event larger than max_event_bytes (${maxEventBytes} bytes)`,
-        });
-      if (chunk.done) break;
-    }
-    finished = true;
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    watch.close();
+export function readSse(body: ChunkSource, options: SseOptions = {}): SseEvents {
+  return new SseReader(body, options);
+}
+
+const END: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** What comes once the events of the chunk read last are delivered. */
+type AfterChunk = "read" | "end" | { error: unknown };
+
+/**
+ * `readSse`'s iterator, written out rather than an async generator: an
+ * event of a chunk already read is handed over with one resolved promise,
+ * where a generator's `yield` cost an await and its own promises per event.
+ * Nothing is delivered once the signal aborts, even events of a chunk
+ * already read.
+ */
+class SseReader implements SseEvents {
+  readonly #queue: SseMessage[] = [];
+  readonly #parser = createParser({ onEvent: (event) => this.#queue.push(event) });
+  readonly #reader: ChunkReader;
+  readonly #decoder = new TextDecoder();
+  readonly #sizes: EventSizes | undefined;
+  readonly #watch: ReadWatch;
+  readonly #signal: AbortSignal | undefined;
+  readonly #maxEventBytes: number | undefined;
+  readonly #status: number;
+  #after: AfterChunk = "read";
+  #closed = false;
+
+  constructor(
+    body: ChunkSource,
+    { signal, idleTimeoutMs, maxEventBytes, status = 200 }: SseOptions,
+  ) {
+    this.#reader = body.getReader();
+    this.#sizes = maxEventBytes === undefined ? undefined : new EventSizes(maxEventBytes);
+    this.#watch = new ReadWatch(this.#reader, idleTimeoutMs, signal);
+    this.#signal = signal;
+    this.#maxEventBytes = maxEventBytes;
+    this.#status = status;
+  }
+
+  [Symbol.asyncIterator](): SseEvents {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<SseMessage>> {
+    if (this.#closed) return Promise.resolve(END);
+    return this.#pump();
+  }
+
+  return(): Promise<IteratorResult<SseMessage>> {
     // A consumer that stops at `[DONE]` stops every stream before the body's
     // end, which is usually still in flight: STOPPED_READING lets the body
     // drain so its connection is reused (and spares undici's fetch the
-    // DOMException it builds for a reasonless cancel); a failure closes it.
-    // Not awaited: the consumer need not wait for the rest of a body it does not want.
-    if (!finished) reader.cancel(failure ?? STOPPED_READING).catch(() => {});
-    reader.releaseLock();
+    // DOMException it builds for a reasonless cancel).
+    if (!this.#closed) this.#close(false, STOPPED_READING);
+    return Promise.resolve(END);
+  }
+
+  /** The next queued event, else what follows the chunk they came from. */
+  #pump(): Promise<IteratorResult<SseMessage>> {
+    if (this.#queue.length > 0) {
+      if (this.#signal?.aborted) return this.#fail(this.#signal.reason);
+      return Promise.resolve({ done: false, value: this.#queue.shift() as SseMessage });
+    }
+    const after = this.#after;
+    if (after === "read") return this.#watch.read().then(this.#onChunk, this.#onFailure);
+    if (after === "end") {
+      this.#close(true);
+      return Promise.resolve(END);
+    }
+    return this.#fail(after.error);
+  }
+
+  readonly #onChunk = (
+    chunk: ReadableStreamReadResult<Uint8Array>,
+  ): Promise<IteratorResult<SseMessage>> => {
+    // Returned while the read was pending: the cancel ended that read.
+    if (this.#closed) return Promise.resolve(END);
+    try {
+      if (chunk.done) {
+        this.#parser.feed(this.#decoder.decode());
+        this.#after = "end";
+      } else {
+        const fits = this.#sizes?.overflow(chunk.value);
+        // Of an oversized event's chunk, only the whole events before it reach the parser.
+        const bytes = fits === undefined ? chunk.value : chunk.value.subarray(0, fits);
+        this.#parser.feed(this.#decoder.decode(bytes, { stream: true }));
+        if (fits !== undefined)
+          this.#after = {
+            error: new UpstreamError({
+              upstreamStatus: this.#status,
+              message: `Upstream sent an SSE event larger than max_event_bytes (${this.#maxEventBytes} bytes)`,
+            }),
+          };
+      }
+    } catch (error) {
+      return this.#fail(error);
+    }
+    return this.#pump();
+  };
+
+  readonly #onFailure = (error: unknown): Promise<never> => this.#fail(error);
+
+  #fail(error: unknown): Promise<never> {
+    if (!this.#closed) this.#close(false, error);
+    return Promise.reject(error);
+  }
+
+  /**
+   * Done with the body: a failure, or a consumer that stopped, cancels it
+   * (not awaited: nobody need wait for the rest of a body it does not want).
+   */
+  #close(finished: boolean, reason?: unknown): void {
+    this.#closed = true;
+    this.#watch.close();
+    if (!finished) this.#reader.cancel(reason).catch(() => {});
+    this.#reader.releaseLock();
   }
 }
 
