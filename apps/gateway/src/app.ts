@@ -14,6 +14,7 @@ import { grantLookup, mayUse } from "./grants.js";
 import { limitBody } from "./http/body-limit.js";
 import { clip } from "./http/clip.js";
 import { errorResponse } from "./http/errors.js";
+import { carriesRequestId } from "./http/request-id.js";
 import { isMcpPath, mcpErrorResponse } from "./mcp/errors.js";
 import { type McpRoutesOptions, mcpRoutes } from "./mcp/routes.js";
 import {
@@ -68,7 +69,7 @@ export function createApp(options: AppOptions): Hono<GatewayEnv> {
     const requestId = c.req.header("x-request-id")?.slice(0, 128) || randomUUID();
     c.set("requestId", requestId);
     await next();
-    setResponseHeader(c, "x-request-id", requestId);
+    if (!carriesRequestId(c.res)) setResponseHeader(c, "x-request-id", requestId);
     if (options.isDraining()) setResponseHeader(c, "connection", "close");
     // A request that started a run is logged (and counted) by the run service once the run ends.
     const surface = surfaceOf(c.req.path);

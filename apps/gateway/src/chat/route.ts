@@ -2,6 +2,7 @@ import { toOpenAIRelayResponse, toOpenAIResponse } from "@aiproxy/agent-loop/ope
 import type { Context } from "hono";
 import type { GatewayEnv } from "../env.js";
 import { readJsonBody } from "../http/body.js";
+import { withRequestId } from "../http/request-id.js";
 import type { Registry } from "../registry/registry.js";
 import type { RunService } from "../run/service.js";
 import { parseChatRequest } from "./request.js";
@@ -38,10 +39,12 @@ export function chatCompletions({ registry, runs }: ChatRouteOptions) {
       headers: { "x-request-id": started.requestId },
     };
     // An OpenAI backend and nothing to do but answer: its chunks are forwarded as they come.
-    if (started.relay) return toOpenAIRelayResponse(started.relay, rendering);
-    return toOpenAIResponse(started.run, {
-      ...rendering,
-      toolActivity: started.lease.assistant.tool_activity,
-    });
+    if (started.relay) return withRequestId(toOpenAIRelayResponse(started.relay, rendering));
+    return withRequestId(
+      toOpenAIResponse(started.run, {
+        ...rendering,
+        toolActivity: started.lease.assistant.tool_activity,
+      }),
+    );
   };
 }

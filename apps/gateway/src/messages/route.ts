@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import type { GatewayEnv } from "../env.js";
 import { acquireFor } from "../grants.js";
 import { readJsonBody } from "../http/body.js";
+import { withRequestId } from "../http/request-id.js";
 import type { AssistantLease, Registry } from "../registry/registry.js";
 import type { RunService } from "../run/service.js";
 import { estimateTokens, forwardCountTokens } from "./count-tokens.js";
@@ -37,13 +38,15 @@ export function messages({ registry, runs }: MessagesRouteOptions) {
         };
       },
     });
-    return toAnthropicResponse(run, {
-      model: request.model,
-      stream,
-      toolActivity: lease.assistant.tool_activity,
-      headers: { "x-request-id": requestId },
-      requestId,
-    });
+    return withRequestId(
+      toAnthropicResponse(run, {
+        model: request.model,
+        stream,
+        toolActivity: lease.assistant.tool_activity,
+        headers: { "x-request-id": requestId },
+        requestId,
+      }),
+    );
   };
 }
 

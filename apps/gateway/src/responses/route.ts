@@ -11,6 +11,7 @@ import { type Context, Hono } from "hono";
 import type { GatewayEnv } from "../env.js";
 import { readJsonBody } from "../http/body.js";
 import { clip } from "../http/clip.js";
+import { withRequestId } from "../http/request-id.js";
 import type { Registry } from "../registry/registry.js";
 import type { RunService, RunSpec } from "../run/service.js";
 import { approvalPolicy } from "./approval.js";
@@ -101,30 +102,32 @@ async function createResponse(c: Context<GatewayEnv>, options: ResponsesRouteOpt
   if (dropped.length > 0) headers[DROPPED_TOOLS_HEADER] = dropped.join(",");
   const storeIt = request.store !== false;
   const ttlMs = registry.config.responses.ttl * 1000;
-  return toResponsesResponse(run, {
-    model: request.model,
-    request: echoed(request, storeIt),
-    stream,
-    headers,
-    id: responsesId("resp"),
-    leadingItems: await listedTools(toolset, selection, history, signal),
-    functionName: (offered) => namespaced?.get(offered),
-    ...(storeIt && {
-      onComplete: (response: ResponseObject, result: AgentResult) =>
-        store.put(
-          response.id,
-          {
-            response,
-            input: input.items,
-            history: {
-              items: [...history.items, ...input.items, ...withHeldCalls(response, result)],
-              messages: conversationOf(result, spec.messages, instructions.length),
+  return withRequestId(
+    toResponsesResponse(run, {
+      model: request.model,
+      request: echoed(request, storeIt),
+      stream,
+      headers,
+      id: responsesId("resp"),
+      leadingItems: await listedTools(toolset, selection, history, signal),
+      functionName: (offered) => namespaced?.get(offered),
+      ...(storeIt && {
+        onComplete: (response: ResponseObject, result: AgentResult) =>
+          store.put(
+            response.id,
+            {
+              response,
+              input: input.items,
+              history: {
+                items: [...history.items, ...input.items, ...withHeldCalls(response, result)],
+                messages: conversationOf(result, spec.messages, instructions.length),
+              },
             },
-          },
-          { owner: callerId, ttlMs, signal },
-        ),
+            { owner: callerId, ttlMs, signal },
+          ),
+      }),
     }),
-  });
+  );
 }
 
 /**
