@@ -11,6 +11,7 @@ import type {
   WireEvent,
 } from "@aiproxy/core";
 import type { LlmCallEndInfo, LlmCallStartInfo, RunHooks, ToolCallStartInfo } from "./hooks.js";
+import { nextOf } from "./next-of.js";
 import type { AgentEvent, AgentResult, RunAgentOptions } from "./types.js";
 
 /**
@@ -213,15 +214,7 @@ export class RunObserver {
           throw error;
         };
         return {
-          next: () => {
-            let next: Promise<IteratorResult<T>>;
-            try {
-              next = inner.next();
-            } catch (error) {
-              next = Promise.reject(error);
-            }
-            return next.then(seen, failed);
-          },
+          next: () => nextOf(inner).then(seen, failed),
           return: async (value?: unknown) => {
             call.end({ error: new Error("abandoned") });
             return (await inner.return?.(value)) ?? { done: true, value: undefined };

@@ -1,5 +1,6 @@
 import { InternalError, type WireEvent } from "@aiproxy/core";
 import { jsonResponse, sseHeaders } from "../http.js";
+import { nextOf } from "../next-of.js";
 import type { RelayRun } from "../relay.js";
 import { sseBody } from "../sse/writer.js";
 import { errorFrame, errorResponse } from "./http.js";
@@ -84,13 +85,7 @@ function frames(items: AsyncIterator<WireEvent>, rewrite: ChunkRewriter): AsyncI
   let ended = false;
   const pull = (): Promise<IteratorResult<string>> => {
     if (ended) return Promise.resolve({ done: true, value: undefined });
-    let next: Promise<IteratorResult<WireEvent>>;
-    try {
-      next = items.next();
-    } catch (error) {
-      next = Promise.reject(error);
-    }
-    return next.then(framed, failed);
+    return nextOf(items).then(framed, failed);
   };
   const framed = (
     next: IteratorResult<WireEvent>,
