@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runLoad } from "./lib/load.mjs";
 import { writePassConfig } from "./lib/pass-config.mjs";
-import { startServer } from "./lib/procs.mjs";
+import { shippedNodeFlags, startServer } from "./lib/procs.mjs";
 
 const SERVERS = join(dirname(fileURLToPath(import.meta.url)), "servers");
 const mode = process.argv[2] ?? "stream";
@@ -21,8 +21,15 @@ const config = join(root, "gateway.json");
 mkdirSync(root, { recursive: true });
 writePassConfig(config, upstream.url);
 const targets = [
-  { name: "floor", script: "floor.mjs", args: [upstream.url], model: "bench-pass" },
-  { name: "gateway", script: "gateway.mjs", args: [config], model: "pass" },
+  { name: "floor", script: "floor.mjs", args: [upstream.url], model: "bench-pass", flags: [] },
+  {
+    name: "gateway",
+    script: "gateway.mjs",
+    args: [config],
+    model: "pass",
+    // As the bench runs it: with the node flags the gateway ships with.
+    flags: shippedNodeFlags(join(SERVERS, "..", "..", "..", "Dockerfile")),
+  },
 ];
 /** @type {Record<string, Map<string, number>>} */
 const perRequest = {};
@@ -33,7 +40,7 @@ try {
       name: target.name,
       script: join(SERVERS, target.script),
       args: target.args,
-      execArgv: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+      execArgv: [...target.flags, "--cpu-prof", `--cpu-prof-dir=${dir}`],
     });
     const result = await runLoad({
       url: server.url,

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { runLoad } from "./lib/load.mjs";
 import { measureToolCalls } from "./lib/mcp-direct.mjs";
 import { writePassConfig } from "./lib/pass-config.mjs";
-import { startServer } from "./lib/procs.mjs";
+import { shippedNodeFlags, startServer } from "./lib/procs.mjs";
 
 const BENCH = dirname(dirname(fileURLToPath(import.meta.url)));
 const SERVERS = join(BENCH, "src", "servers");
@@ -91,7 +91,11 @@ function profiled(config) {
     name: "gateway",
     script: join(SERVERS, "gateway.mjs"),
     args: [config],
-    execArgv: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+    execArgv: [
+      ...shippedNodeFlags(join(BENCH, "..", "Dockerfile")),
+      "--cpu-prof",
+      `--cpu-prof-dir=${dir}`,
+    ],
     stopTimeoutMs: 60_000,
   });
 }
