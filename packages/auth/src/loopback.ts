@@ -13,6 +13,8 @@ export function isLoopbackHost(host: string): boolean {
   if (name.endsWith(".")) name = name.slice(0, -1);
   if (name === "localhost") return true;
   if (name.startsWith("[") && name.endsWith("]")) name = name.slice(1, -1);
+  // The two a loopback gateway sees on every request, without the URL parser.
+  if (name === "127.0.0.1" || name === "::1") return true;
   // Anything else (user info, ports, zone ids, names) must not reach the URL parser,
   // which would happily read "evil@127.0.0.1" as 127.0.0.1.
   if (!IP_CHARS.test(name)) return false;

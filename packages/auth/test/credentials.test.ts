@@ -37,6 +37,11 @@ describe("extractCredentials", () => {
     expect(extractCredentials(clientRequest({ authorization: "Bearer " }))).toEqual([]);
   });
 
+  it("reads no key from a URL without a query, a fragment included", () => {
+    expect(extractCredentials(clientRequest({}, "#apikey=a"))).toEqual([]);
+    expect(extractCredentials(clientRequest({ "x-api-key": "b" }))).toEqual(["b"]);
+  });
+
   it("takes only the first ?apikey=, so one request cannot ask for a list of guesses", () => {
     expect(extractCredentials(clientRequest({}, "?apikey=a&apikey=b&apikey=c"))).toEqual(["a"]);
   });

@@ -16,24 +16,6 @@ function hostname(host: string): string {
 }
 
 /**
- * Loopback verdicts by the value judged: a client sends the same Host on
- * every request, and isLoopbackHost parses a URL for each. Bounded (emptied
- * when full), as the values are the callers'.
- */
-const verdicts = new Map<string, boolean>();
-const MAX_VERDICTS = 256;
-
-function isLoopback(host: string): boolean {
-  let verdict = verdicts.get(host);
-  if (verdict === undefined) {
-    verdict = isLoopbackHost(host);
-    if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
-    verdicts.set(host, verdict);
-  }
-  return verdict;
-}
-
-/**
  * Why a request may not reach the MCP endpoint before any credential is
  * looked at, or undefined: a browser `Origin` not in `server.cors_origins`,
  * or, on a loopback bind, a `Host` that is not a loopback name (a page on
@@ -51,9 +33,9 @@ export function refusal(
     !sameOrigin(origin, request.headers.get("host"))
   )
     return "Origin not allowed";
-  if (bindHost === undefined || isLoopback(bindHost)) {
+  if (bindHost === undefined || isLoopbackHost(bindHost)) {
     const host = request.headers.get("host");
-    if (host !== null && !isLoopback(hostname(host))) return "Host not allowed";
+    if (host !== null && !isLoopbackHost(hostname(host))) return "Host not allowed";
   }
   return undefined;
 }
